@@ -1,0 +1,1 @@
+"""Alexa skill that answers questions about trigger point injections from one patient leaflet."""
