@@ -1,0 +1,22 @@
+"""Builds the skill object shared by the web service, AWS Lambda and the command line."""
+
+from __future__ import annotations
+
+from ask_sdk_core.skill import CustomSkill
+from ask_sdk_core.skill_builder import SkillBuilder
+
+
+def create_skill_builder(skill_id: str | None = None) -> SkillBuilder:
+    """Return a builder with every handler registered; `skill_id` turns on the application ID check."""
+    builder = SkillBuilder()
+    if skill_id:
+        builder.skill_id = skill_id
+    from skill.handlers import register_all
+
+    register_all(builder)
+    return builder
+
+
+def create_skill(skill_id: str | None = None) -> CustomSkill:
+    """Return the ready-to-invoke skill."""
+    return create_skill_builder(skill_id).create()
