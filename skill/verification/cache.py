@@ -1,0 +1,117 @@
+"""Per-URL cache of trusted signers: one fetch per URL however many requests arrive at once.
+
+Alexa signs with one certificate for months, so fetching and validating it once per process keeps
+verification cheap. The first request for a URL fetches while later ones wait for its result; a
+failure is remembered briefly so a burst of requests naming a bad URL costs one fetch, not many.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from skill.verification.chain import TrustedSigner
+from skill.verification.errors import RequestVerificationError
+
+Clock = Callable[[], dt.datetime]
+Loader = Callable[[str, dt.datetime], TrustedSigner]
+
+
+@dataclass(frozen=True)
+class _Entry:
+    signer: TrustedSigner | None
+    error: RequestVerificationError | None
+    expires: dt.datetime
+
+
+class _Flight:
+    """One in-progress fetch; waiters block on ``done`` and then read ``entry``."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.entry: _Entry | None = None
+
+
+class SignerCache:
+    """Thread-safe map URL -> signer, valid until the chain's earliest notAfter."""
+
+    def __init__(
+        self,
+        load: Loader,
+        clock: Clock,
+        *,
+        failure_ttl: dt.timedelta = dt.timedelta(seconds=5),
+        max_entries: int = 64,
+        wait_timeout: float = 30.0,
+    ) -> None:
+        self._load = load
+        self._clock = clock
+        self._failure_ttl = failure_ttl
+        self._max_entries = max_entries
+        self._wait_timeout = wait_timeout
+        self._lock = threading.Lock()
+        self._entries: dict[str, _Entry] = {}
+        self._flights: dict[str, _Flight] = {}
+
+    def get(self, url: str) -> TrustedSigner:
+        """Return the signer for ``url``, fetching it at most once at a time; raise on failure."""
+        now = self._clock()
+        with self._lock:
+            entry = self._entries.get(url)
+            if entry is not None and now < entry.expires:
+                return _unwrap(entry)
+            flight = self._flights.get(url)
+            owner = flight is None
+            if flight is None:
+                flight = self._flights[url] = _Flight()
+        if owner:
+            return _unwrap(self._fetch(url, now, flight))
+        if not flight.done.wait(self._wait_timeout) or flight.entry is None:
+            raise RequestVerificationError("gave up waiting for another request's certificate fetch")
+        return _unwrap(flight.entry)
+
+    def _fetch(self, url: str, now: dt.datetime, flight: _Flight) -> _Entry:
+        try:
+            signer = self._load(url, now)
+            entry = _Entry(signer, None, signer.not_after)
+        except RequestVerificationError as exc:
+            entry = _Entry(None, exc, now + self._failure_ttl)
+        except Exception as exc:  # a bug in a fetcher must not strand the waiters
+            error = RequestVerificationError(f"certificate fetch raised {type(exc).__name__}")
+            entry = _Entry(None, error, now + self._failure_ttl)
+        with self._lock:
+            self._entries[url] = entry
+            self._flights.pop(url, None)
+            self._evict(now)
+        flight.entry = entry
+        flight.done.set()
+        return entry
+
+    def _evict(self, now: dt.datetime) -> None:
+        """Keep the cache bounded so hostile URLs cannot grow it, and let them push out only failures.
+
+        Expired entries go first, then the oldest failures, and a good signer only when the cache is
+        all good signers.
+        """
+        for url in [url for url, entry in self._entries.items() if entry.expires <= now]:
+            del self._entries[url]
+        excess = len(self._entries) - self._max_entries
+        if excess <= 0:
+            return
+        failures = [url for url, entry in self._entries.items() if entry.error is not None]
+        oldest = list(self._entries)
+        for url in list(dict.fromkeys(failures + oldest))[:excess]:
+            self._entries.pop(url, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+def _unwrap(entry: _Entry) -> TrustedSigner:
+    if entry.error is not None:
+        raise RequestVerificationError(entry.error.reason)
+    assert entry.signer is not None
+    return entry.signer

@@ -1,0 +1,32 @@
+"""The roots a signing chain must lead to: certifi's bundle, parsed once per process."""
+
+from __future__ import annotations
+
+import threading
+import warnings
+
+import certifi
+from cryptography import x509
+from cryptography.utils import CryptographyDeprecationWarning
+from cryptography.x509.verification import Store
+
+_lock = threading.Lock()
+_default: Store | None = None
+
+
+def store_from_pem(pem: bytes) -> Store:
+    """Build a trust store from concatenated PEM roots (tests pass their own CA this way, or use Store)."""
+    with warnings.catch_warnings():
+        # certifi ships a few legacy roots with non-positive serials; they are still roots we trust.
+        warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+        return Store(x509.load_pem_x509_certificates(pem))
+
+
+def default_trust_store() -> Store:
+    """Return the certifi store, loaded lazily so importing the package costs nothing at cold start."""
+    global _default
+    with _lock:
+        if _default is None:
+            with open(certifi.where(), "rb") as bundle:
+                _default = store_from_pem(bundle.read())
+        return _default

@@ -1,0 +1,37 @@
+"""Amazon's rules for the ``SignatureCertChainUrl`` header, checked before anything is fetched."""
+
+from __future__ import annotations
+
+import posixpath
+from urllib.parse import urlsplit
+
+from skill.verification.errors import RequestVerificationError
+
+CHAIN_URL_HOST = "s3.amazonaws.com"
+CHAIN_URL_PATH_PREFIX = "/echo.api/"
+
+
+def check_cert_chain_url(url: str) -> None:
+    """Refuse any URL that could make us fetch a certificate from somewhere other than Amazon's bucket.
+
+    Scheme and host compare case-insensitively, the path case-sensitively after ``..`` and ``.`` are
+    resolved, so ``/echo.api/../x`` cannot escape the prefix.
+    """
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise RequestVerificationError("certificate chain URL is malformed") from exc
+    if parts.scheme.lower() != "https":
+        raise RequestVerificationError("certificate chain URL is not https")
+    if (parts.hostname or "").lower() != CHAIN_URL_HOST:
+        raise RequestVerificationError(f"certificate chain URL host is not {CHAIN_URL_HOST}")
+    if parts.username is not None or parts.password is not None:
+        raise RequestVerificationError("certificate chain URL carries credentials")
+    if port is not None and port != 443:
+        raise RequestVerificationError("certificate chain URL port is not 443")
+    path = parts.path
+    if not path or not posixpath.normpath(path).startswith(CHAIN_URL_PATH_PREFIX):
+        raise RequestVerificationError(
+            f"certificate chain URL path does not start with {CHAIN_URL_PATH_PREFIX}"
+        )

@@ -1,0 +1,257 @@
+"""A throwaway PKI shaped like Amazon's echo-api signing chain, so tests never need the network.
+
+The real chain is root -> intermediate -> leaf with SAN ``echo-api.amazon.com`` and EKU serverAuth +
+clientAuth; the test CA mints the same shape plus every broken variant the verifier must refuse.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import functools
+from dataclasses import dataclass
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+ECHO_API = "echo-api.amazon.com"
+# A fixed "now" keeps certificate validity windows and request timestamps reproducible.
+NOW = dt.datetime(2025, 6, 1, 12, 0, 0, tzinfo=dt.UTC)
+CHAIN_URL = "https://s3.amazonaws.com/echo.api/echo-api-cert-test.pem"
+
+
+@functools.cache
+def _key(label: str) -> rsa.RSAPrivateKey:
+    """One key per role, generated once: RSA keygen dominates the test suite's run time otherwise."""
+    del label
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def _name(common_name: str) -> x509.Name:
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "TPI Test PKI"),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+        ]
+    )
+
+
+@dataclass(frozen=True)
+class Authority:
+    """A CA certificate with the key that signs what it issues."""
+
+    cert: x509.Certificate
+    key: rsa.RSAPrivateKey
+
+
+def _ca(common_name: str, key_label: str, issuer: Authority | None, path_length: int | None) -> Authority:
+    key = _key(key_label)
+    public = key.public_key()
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(_name(common_name))
+        .issuer_name(issuer.cert.subject if issuer else _name(common_name))
+        .public_key(public)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(NOW - dt.timedelta(days=365))
+        .not_valid_after(NOW + dt.timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
+    )
+    signer = issuer.key if issuer else key
+    if issuer:
+        builder = builder.add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()), critical=False
+        )
+    else:
+        builder = builder.add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(public), critical=False
+        )
+    return Authority(builder.sign(signer, hashes.SHA256()), key)
+
+
+def _leaf(
+    issuer: Authority | None,
+    *,
+    dns_names: tuple[str, ...] = (ECHO_API,),
+    not_before: dt.datetime | None = None,
+    not_after: dt.datetime | None = None,
+    key_label: str = "leaf",
+    usages: tuple[x509.ObjectIdentifier, ...] = (
+        ExtendedKeyUsageOID.SERVER_AUTH,
+        ExtendedKeyUsageOID.CLIENT_AUTH,
+    ),
+) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
+    """Mint a signing certificate; with no issuer it is self-signed."""
+    key = _key(key_label)
+    public = key.public_key()
+    subject = _name(dns_names[0] if dns_names else "no-san")
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer.cert.subject if issuer else subject)
+        .public_key(public)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before or NOW - dt.timedelta(days=30))
+        .not_valid_after(not_after or NOW + dt.timedelta(days=90))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=True,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(
+            x509.ExtendedKeyUsage(list(usages)),
+            critical=False,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key() if issuer else public),
+            critical=False,
+        )
+    )
+    if dns_names:
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName([x509.DNSName(name) for name in dns_names]), critical=False
+        )
+    return builder.sign(issuer.key if issuer else key, hashes.SHA256()), key
+
+
+@dataclass(frozen=True)
+class SigningChain:
+    """A leaf, the key that signs request bodies, and the PEM a fetcher would return for it."""
+
+    leaf: x509.Certificate
+    key: rsa.RSAPrivateKey
+    intermediates: tuple[x509.Certificate, ...]
+
+    @property
+    def pem(self) -> bytes:
+        certs = (self.leaf, *self.intermediates)
+        return b"".join(cert.public_bytes(serialization.Encoding.PEM) for cert in certs)
+
+    def sign(self, body: bytes) -> str:
+        """Return the ``Signature-256`` header value Alexa would send for ``body``."""
+        signature = self.key.sign(body, padding.PKCS1v15(), hashes.SHA256())
+        return base64.b64encode(signature).decode("ascii")
+
+
+@functools.cache
+def root() -> Authority:
+    return _ca("TPI Test Root CA", "root", None, None)
+
+
+@functools.cache
+def intermediate() -> Authority:
+    return _ca("TPI Test Intermediate CA", "intermediate", root(), 0)
+
+
+@functools.cache
+def unknown_root() -> Authority:
+    """A root the verifier's store does not hold."""
+    return _ca("Untrusted Root CA", "unknown-root", None, None)
+
+
+@functools.cache
+def unknown_intermediate() -> Authority:
+    return _ca("Untrusted Intermediate CA", "unknown-intermediate", unknown_root(), 0)
+
+
+def _chain(issuer: Authority, **kwargs: object) -> SigningChain:
+    leaf, key = _leaf(issuer, **kwargs)  # type: ignore[arg-type]
+    return SigningChain(leaf, key, (issuer.cert,))
+
+
+@functools.cache
+def good_chain() -> SigningChain:
+    return _chain(intermediate())
+
+
+@functools.cache
+def second_good_chain() -> SigningChain:
+    """Another valid chain with its own key, for tests that need two distinct URLs."""
+    return _chain(intermediate(), key_label="leaf-2")
+
+
+@functools.cache
+def wrong_san_chain() -> SigningChain:
+    return _chain(intermediate(), dns_names=("echo-api.example.com",))
+
+
+@functools.cache
+def wildcard_san_chain() -> SigningChain:
+    """``*.amazon.com`` matches echo-api.amazon.com as a TLS name but is not the literal SAN required."""
+    return _chain(intermediate(), dns_names=("*.amazon.com",))
+
+
+@functools.cache
+def client_auth_only_chain() -> SigningChain:
+    """Amazon's rules say nothing of EKU; a clientAuth-only signing certificate must still be accepted."""
+    return _chain(intermediate(), usages=(ExtendedKeyUsageOID.CLIENT_AUTH,))
+
+
+@functools.cache
+def code_signing_chain() -> SigningChain:
+    """An EKU for neither TLS role: not a certificate Amazon would sign requests with."""
+    return _chain(intermediate(), usages=(ExtendedKeyUsageOID.CODE_SIGNING,))
+
+
+@functools.cache
+def expired_chain() -> SigningChain:
+    return _chain(
+        intermediate(), not_before=NOW - dt.timedelta(days=400), not_after=NOW - dt.timedelta(days=1)
+    )
+
+
+@functools.cache
+def not_yet_valid_chain() -> SigningChain:
+    return _chain(
+        intermediate(), not_before=NOW + dt.timedelta(days=1), not_after=NOW + dt.timedelta(days=400)
+    )
+
+
+@functools.cache
+def short_lived_chain() -> SigningChain:
+    """Valid at NOW, expires an hour later: for cache-expiry tests."""
+    return _chain(intermediate(), not_after=NOW + dt.timedelta(hours=1))
+
+
+@functools.cache
+def self_signed_chain() -> SigningChain:
+    leaf, key = _leaf(None, key_label="self-signed")
+    return SigningChain(leaf, key, ())
+
+
+@functools.cache
+def unknown_root_chain() -> SigningChain:
+    return _chain(unknown_intermediate(), key_label="unknown-leaf")
+
+
+def trusted_roots() -> list[x509.Certificate]:
+    """What the verifier's trust store holds in tests (instead of certifi's bundle)."""
+    return [root().cert]
