@@ -1,0 +1,49 @@
+"""Build the AWS Lambda zip (for `sam deploy`) and the symlink-free skill package (for `ask deploy`).
+
+Usage: python scripts/build_lambda.py [--output dist/lambda.zip] [--skill-package-output build/skill-package]
+Needs network access to PyPI: dependencies are fetched as Lambda-platform wheels.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
+
+from skill.lambda_package import (
+    DEFAULT_OUTPUT,
+    DEFAULT_SKILL_PACKAGE_OUTPUT,
+    BuildError,
+    build_lambda_zip,
+    stage_skill_package,
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Build both artefacts; exit status 1 with a one-line reason when the build cannot be done."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="where to write the zip")
+    parser.add_argument(
+        "--skill-package-output",
+        type=Path,
+        default=DEFAULT_SKILL_PACKAGE_OUTPUT,
+        help="where to copy skill-package/ with its symlinks resolved",
+    )
+    parser.add_argument("--no-skill-package", action="store_true", help="build only the Lambda zip")
+    args = parser.parse_args(argv)
+    try:
+        zip_path = build_lambda_zip(args.output)
+    except (BuildError, subprocess.CalledProcessError) as error:
+        print(f"build_lambda: {error}", file=sys.stderr)
+        return 1
+    print(f"Lambda zip: {zip_path} ({zip_path.stat().st_size // 1024} KiB)")
+    if not args.no_skill_package:
+        print(f"Skill package for ask deploy: {stage_skill_package(args.skill_package_output)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,164 @@
+"""Builds the AWS Lambda deployment zip and a symlink-free copy of the ASK skill package.
+
+Lives in the package (not in the script) so tests can call it; `scripts/build_lambda.py` is the CLI.
+Dependencies are installed for Lambda's platform, not this machine's, so a zip built on any Linux,
+macOS or CI runner carries the right binary wheels (PyYAML's C extension, for one).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+"""The source checkout this module sits in; the build reads `skill/` and `lambda/` from here."""
+
+LAMBDA_PYTHON_VERSION = "3.11"
+LAMBDA_PLATFORM = "manylinux2014_x86_64"
+DEFAULT_OUTPUT = Path("dist/lambda.zip")
+DEFAULT_SKILL_PACKAGE_OUTPUT = Path("build/skill-package")
+
+# Zip's earliest representable time: every build of the same inputs gives the same bytes.
+_FIXED_DATE_TIME = (1980, 1, 1, 0, 0, 0)
+_FILE_MODE = 0o100644  # regular file, rw-r--r--: Lambda only needs to read
+_EXCLUDED_DIRS = frozenset({"__pycache__"})
+_EXCLUDED_SUFFIXES = (".pyc", ".pyo")
+
+
+class BuildError(RuntimeError):
+    """The zip could not be built; the message says what to do."""
+
+
+def _pip(python: str, *args: str) -> None:
+    """Run pip quietly; a failure surfaces pip's own output, which names the package at fault."""
+    command = [python, "-m", "pip", "--disable-pip-version-check", "--no-input", *args]
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+
+
+def is_pure_python_wheel(filename: str) -> bool:
+    """True for wheels that run on any platform (tag `none-any`), so a local build suits Lambda."""
+    if not filename.endswith(".whl"):
+        return False
+    parts = filename[: -len(".whl")].split("-")
+    return len(parts) >= 5 and parts[-2] == "none" and parts[-1] == "any"
+
+
+def install_dependencies(requirements: Path, target: Path, *, python: str = sys.executable) -> None:
+    """Install `requirements` into `target` as Lambda's python3.11 on x86_64 would need them.
+
+    Binary wheels only, because pip cannot build for another platform. If some requirement is
+    published only as a source archive, it is built here and accepted only when the result is pure
+    Python; a compiled one would not be Lambda's, so the build stops and says so.
+    """
+    platform_args = [
+        "install",
+        "--target",
+        str(target),
+        "--platform",
+        LAMBDA_PLATFORM,
+        "--implementation",
+        "cp",
+        "--python-version",
+        LAMBDA_PYTHON_VERSION,
+        "--only-binary=:all:",
+        "--no-compile",
+        "-r",
+        str(requirements),
+    ]
+    try:
+        _pip(python, *platform_args)
+        return
+    except subprocess.CalledProcessError:
+        pass
+    with tempfile.TemporaryDirectory(prefix="tpi-wheelhouse-") as tmp:
+        wheelhouse = Path(tmp)
+        _pip(python, "wheel", "--wheel-dir", str(wheelhouse), "-r", str(requirements))
+        for wheel in wheelhouse.iterdir():
+            if not is_pure_python_wheel(wheel.name):
+                wheel.unlink()  # the platform install fetches Lambda's build of these
+        shutil.rmtree(target, ignore_errors=True)
+        try:
+            _pip(python, *platform_args, "--find-links", str(wheelhouse))
+        except subprocess.CalledProcessError as error:
+            raise BuildError(
+                "a dependency has no wheel for Lambda (manylinux2014_x86_64, CPython 3.11) and is not "
+                "pure Python; pin a version that publishes one"
+            ) from error
+
+
+def _included(relative: Path) -> bool:
+    """Leave out byte code and console scripts: they are machine-specific and Lambda does not need them."""
+    if relative.parts[0] == "bin":  # pip's console scripts, with this machine's interpreter in the shebang
+        return False
+    if any(part in _EXCLUDED_DIRS for part in relative.parts[:-1]):
+        return False
+    return not relative.name.endswith(_EXCLUDED_SUFFIXES)
+
+
+def _files_under(root: Path, prefix: str = "") -> Iterable[tuple[str, Path]]:
+    """Yield (name in the zip, file on disk) for every regular file below `root`."""
+    for path in root.rglob("*"):
+        relative = path.relative_to(root)
+        if path.is_file() and _included(relative):
+            yield prefix + relative.as_posix(), path
+
+
+def collect_entries(dependencies: Path, root: Path = PROJECT_ROOT) -> list[tuple[str, Path]]:
+    """Everything the zip holds, sorted by name: dependencies, the `skill` package, the entry point."""
+    entries = dict(_files_under(dependencies))
+    for name, path in _files_under(root / "skill", "skill/"):
+        if name in entries:
+            raise BuildError(f"{name} is both a dependency and part of the skill package")
+        entries[name] = path
+    entries["lambda_function.py"] = root / "lambda" / "lambda_function.py"
+    return sorted(entries.items())
+
+
+def write_deterministic_zip(entries: Sequence[tuple[str, Path]], output: Path) -> Path:
+    """Write `entries` with fixed times and modes, in the given order, so equal inputs give equal bytes."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    partial = output.with_name(output.name + ".partial")
+    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for name, path in entries:
+            info = zipfile.ZipInfo(name, date_time=_FIXED_DATE_TIME)
+            info.create_system = 3  # Unix, so external_attr carries the mode
+            info.external_attr = _FILE_MODE << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, path.read_bytes(), compresslevel=9)
+    partial.replace(output)  # never leave a half-written zip where a deploy would pick it up
+    return output
+
+
+def build_lambda_zip(
+    output: Path = DEFAULT_OUTPUT,
+    *,
+    root: Path = PROJECT_ROOT,
+    requirements: Path | None = None,
+    python: str = sys.executable,
+) -> Path:
+    """Build the deployable zip at `output` and return its path."""
+    requirements = requirements or root / "lambda" / "requirements.txt"
+    with tempfile.TemporaryDirectory(prefix="tpi-lambda-") as tmp:
+        dependencies = Path(tmp) / "dependencies"
+        install_dependencies(requirements, dependencies, python=python)
+        return write_deterministic_zip(collect_entries(dependencies, root), output)
+
+
+def stage_skill_package(
+    destination: Path = DEFAULT_SKILL_PACKAGE_OUTPUT, *, root: Path = PROJECT_ROOT
+) -> Path:
+    """Copy `skill-package/` to `destination` with symlinks replaced by the files they point at.
+
+    `skill-package/interactionModels/custom` is a symlink to `interaction_models/` so the models are
+    committed once. ASK CLI v2 zips the skill package without following symlinks (it would upload
+    a link, not the models), so `ask deploy` reads this copy instead (see ask-resources.json).
+    """
+    if destination.exists():
+        shutil.rmtree(destination)
+    shutil.copytree(root / "skill-package", destination, symlinks=False)
+    return destination
