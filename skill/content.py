@@ -1,0 +1,155 @@
+"""The skill's words, loaded once from `data/content.yaml` so a clinician reviews speech in one file."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import yaml
+
+try:  # the C loader parses several times faster, which matters for Lambda cold starts
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
+class Topic:
+    """One leaflet topic: a first answer, an optional follow-up part, and where it comes from."""
+
+    id: str
+    intent: str
+    title: str
+    label: str
+    button: str
+    offer: str
+    speech: str
+    more: str | None
+    next: str | None
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Muscle:
+    id: str
+    name: str
+    speech: str
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class UnknownMuscle:
+    heard: str
+    unheard: str
+    title: str
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class NotCovered:
+    title: str
+    named: str
+    unnamed: str
+    suggestion: str
+    suggested_topics: tuple[str, ...]
+    subjects: dict[str, str]
+
+
+@dataclass(frozen=True)
+class SpeechRates:
+    levels: tuple[str, ...]
+    normal: int
+
+
+@dataclass(frozen=True)
+class Content:
+    skill_name: str
+    pronunciations: dict[str, str]
+    speech_rates: SpeechRates
+    phrases: dict[str, str]
+    topics: tuple[Topic, ...]
+    muscles: tuple[Muscle, ...]
+    unknown_muscle: UnknownMuscle
+    not_covered: NotCovered
+
+    @functools.cached_property
+    def topic_by_id(self) -> dict[str, Topic]:
+        return {topic.id: topic for topic in self.topics}
+
+    @functools.cached_property
+    def topic_by_intent(self) -> dict[str, Topic]:
+        return {topic.intent: topic for topic in self.topics}
+
+    @functools.cached_property
+    def muscle_by_id(self) -> dict[str, Muscle]:
+        return {muscle.id: muscle for muscle in self.muscles}
+
+    def phrase(self, key: str, **values: str) -> str:
+        """A reviewed phrase with its `{placeholders}` filled in."""
+        return self.phrases[key].format(**values) if values else self.phrases[key]
+
+
+def _topic(raw: dict[str, Any]) -> Topic:
+    return Topic(
+        id=raw["id"],
+        intent=raw["intent"],
+        title=raw["title"],
+        label=raw["label"],
+        button=raw["button"],
+        offer=raw["offer"],
+        speech=raw["speech"],
+        more=raw.get("more"),
+        next=raw.get("next"),
+        sources=tuple(raw["sources"]),
+    )
+
+
+def parse_content(raw: dict[str, Any]) -> Content:
+    """Turn the YAML document into typed content; a missing key fails loudly at start-up."""
+    rates = raw["speech_rates"]
+    unknown = raw["unknown_muscle"]
+    not_covered = raw["not_covered"]
+    return Content(
+        skill_name=raw["skill_name"],
+        pronunciations=dict(raw["pronunciations"]),
+        speech_rates=SpeechRates(levels=tuple(rates["levels"]), normal=int(rates["normal"])),
+        phrases=dict(raw["phrases"]),
+        topics=tuple(_topic(item) for item in raw["topics"]),
+        muscles=tuple(
+            Muscle(id=m["id"], name=m["name"], speech=m["speech"], sources=tuple(m["sources"]))
+            for m in raw["muscles"]
+        ),
+        unknown_muscle=UnknownMuscle(
+            heard=unknown["heard"],
+            unheard=unknown["unheard"],
+            title=unknown["title"],
+            sources=tuple(unknown["sources"]),
+        ),
+        not_covered=NotCovered(
+            title=not_covered["title"],
+            named=not_covered["named"],
+            unnamed=not_covered["unnamed"],
+            suggestion=not_covered["suggestion"],
+            suggested_topics=tuple(not_covered["suggested_topics"]),
+            subjects=dict(not_covered["subjects"]),
+        ),
+    )
+
+
+def read_data_file(name: str) -> str:
+    """Text of a file shipped in `skill/data`, wherever the package is installed (zip, wheel, tree)."""
+    return resources.files("skill").joinpath("data", name).read_text(encoding="utf-8")
+
+
+@functools.cache
+def load_content() -> Content:
+    """The skill's content, parsed once per process."""
+    return parse_content(yaml.load(read_data_file("content.yaml"), Loader=_Loader))
+
+
+@functools.cache
+def leaflet_text() -> str:
+    """The shipped leaflet, the only source of truth."""
+    return read_data_file("leaflet.txt")

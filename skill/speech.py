@@ -1,0 +1,54 @@
+"""Plain reviewed text to valid Alexa SSML: escaping, pronunciation of hard words, speech rate."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Mapping
+from xml.sax.saxutils import escape, quoteattr
+
+NORMAL_RATE = "100%"
+
+
+@functools.cache
+def _pronunciation_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    # Longest first so a longer entry wins over a word it contains.
+    alternatives = "|".join(re.escape(word) for word in sorted(words, key=len, reverse=True))
+    return re.compile(rf"\b({alternatives})\b", re.IGNORECASE)
+
+
+def to_ssml(text: str, pronunciations: Mapping[str, str]) -> str:
+    """Escape `text` for SSML and wrap each hard word in a `<phoneme>` tag (whole words only)."""
+    escaped = escape(text)
+    if not pronunciations:
+        return escaped
+    lookup = {word.lower(): ipa for word, ipa in pronunciations.items()}
+    pattern = _pronunciation_pattern(tuple(sorted(lookup)))
+
+    def tag(match: re.Match[str]) -> str:
+        word = match.group(0)
+        return f'<phoneme alphabet="ipa" ph={quoteattr(lookup[word.lower()])}>{word}</phoneme>'
+
+    return pattern.sub(tag, escaped)
+
+
+def speak(fragment: str, rate: str = NORMAL_RATE) -> str:
+    """A complete `<speak>` document, slowed down or sped up for the whole answer when asked."""
+    if rate != NORMAL_RATE:
+        fragment = f'<prosody rate="{rate}">{fragment}</prosody>'
+    return f"<speak>{fragment}</speak>"
+
+
+def join_list(items: Iterable[str], conjunction: str = "and") -> str:
+    """Read a list the way people say it: "a, b, and c" (a serial comma gives Alexa a natural pause)."""
+    words = list(items)
+    if len(words) <= 1:
+        return "".join(words)
+    if len(words) == 2:
+        return f"{words[0]} {conjunction} {words[1]}"
+    return f"{', '.join(words[:-1])}, {conjunction} {words[-1]}"
+
+
+def sentences(*parts: str | None) -> str:
+    """Join the non-empty parts of an answer with single spaces."""
+    return " ".join(part.strip() for part in parts if part and part.strip())
