@@ -10,7 +10,7 @@ def create_skill_builder(skill_id: str | None = None) -> SkillBuilder:
     """Return a builder with every handler registered; `skill_id` turns on the application ID check."""
     builder = SkillBuilder()
     if skill_id:
-        builder.skill_id = skill_id
+        builder.skill_id = skill_id  # type: ignore[assignment]  # the SDK annotates it as None
     from skill.handlers import register_all
 
     register_all(builder)

@@ -1,11 +1,39 @@
-"""Every request handler, registered in one place (order matters: first match wins)."""
+"""Every request handler, registered in one place. Order matters: the first match answers."""
 
 from __future__ import annotations
 
 from ask_sdk_core.skill_builder import SkillBuilder
 
+from skill.handlers.conversation import (
+    FallbackHandler,
+    GoodbyeHandler,
+    HelpHandler,
+    LaunchHandler,
+    StartOverHandler,
+)
+from skill.handlers.followups import NoHandler, RepeatHandler, TellMeMoreHandler, YesHandler
+from skill.handlers.lifecycle import ApologiseOnError, SilentHandler
+from skill.handlers.speech_rate import SpeechRateHandler
+from skill.handlers.topics import MuscleHandler, NotCoveredHandler, ScreenTouchHandler, TopicHandler
+
 
 def register_all(builder: SkillBuilder) -> None:
-    from skill.handlers import placeholder
-
-    builder.add_request_handler(placeholder.LaunchHandler())
+    for handler in (
+        LaunchHandler(),
+        TopicHandler(),
+        MuscleHandler(),
+        NotCoveredHandler(),
+        ScreenTouchHandler(),
+        TellMeMoreHandler(),
+        YesHandler(),
+        NoHandler(),
+        RepeatHandler(),
+        SpeechRateHandler(),
+        HelpHandler(),
+        StartOverHandler(),
+        GoodbyeHandler(),
+        FallbackHandler(),  # after every intent handler: catches unknown intents too
+        SilentHandler(),  # last: anything else gets a valid empty response
+    ):
+        builder.add_request_handler(handler)
+    builder.add_exception_handler(ApologiseOnError())

@@ -1,0 +1,49 @@
+"""The Echo Show screen: the answer in large high-contrast text and touchable topic buttons.
+
+The document is static data (`data/apl_answer.json`, loaded once); each response only sends a
+small datasource. Touching a button sends a UserEvent with `["topic", <id>]` or `["more", <id>]`.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any
+
+from ask_sdk_model.interfaces.alexa.presentation.apl.render_document_directive import RenderDocumentDirective
+
+from skill.content import Content, read_data_file
+
+TOKEN = "tpi-answer"
+TOPIC_EVENT = "topic"
+MORE_EVENT = "more"
+
+
+@functools.cache
+def document() -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(read_data_file("apl_answer.json"))
+    return loaded
+
+
+def datasource(content: Content, title: str, text: str, topic_id: str | None) -> dict[str, Any]:
+    buttons = [{"label": topic.button, "event": TOPIC_EVENT, "id": topic.id} for topic in content.topics]
+    topic = content.topic_by_id.get(topic_id) if topic_id else None
+    if topic is not None and topic.more:
+        buttons.insert(0, {"label": content.phrase("more_button"), "event": MORE_EVENT, "id": topic.id})
+    return {
+        "answer": {
+            "header": content.phrase("screen_title"),
+            "title": title,
+            "text": text,
+            "hint": content.phrase("screen_hint"),
+            "buttons": buttons,
+        }
+    }
+
+
+def render_directive(
+    content: Content, title: str, text: str, topic_id: str | None
+) -> RenderDocumentDirective:
+    return RenderDocumentDirective(
+        token=TOKEN, document=document(), datasources=datasource(content, title, text, topic_id)
+    )

@@ -1,0 +1,52 @@
+"""Turns an Answer into an Alexa response: SSML at the listener's rate, a card, and a screen if any."""
+
+from __future__ import annotations
+
+from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_core.utils.request_util import get_supported_interfaces
+from ask_sdk_model.response import Response
+from ask_sdk_model.ui.simple_card import SimpleCard
+
+from skill import apl
+from skill.content import Content, load_content
+from skill.replies import Answer
+from skill.speech import speak, to_ssml
+from skill.state import SessionState, Spoken
+
+
+def session_state(handler_input: HandlerInput) -> SessionState:
+    attributes = handler_input.attributes_manager.session_attributes
+    return SessionState(attributes if attributes is not None else {})
+
+
+def current_rate(content: Content, state: SessionState) -> str:
+    rates = content.speech_rates
+    return rates.levels[state.rate_level(len(rates.levels), rates.normal)]
+
+
+def has_screen(handler_input: HandlerInput) -> bool:
+    try:
+        interfaces = get_supported_interfaces(handler_input)
+    except (AttributeError, TypeError):  # no device block: a simulator or a hand-made request
+        return False
+    return getattr(interfaces, "alexa_presentation_apl", None) is not None
+
+
+def respond(handler_input: HandlerInput, answer: Answer) -> Response:
+    """Build the response for `answer` and remember it for repeat and follow-ups."""
+    content = load_content()
+    state = session_state(handler_input)
+    rate = current_rate(content, state)
+    card_text = answer.card_text or answer.speech
+    builder = handler_input.response_builder
+    builder.speak(speak(to_ssml(answer.speech, content.pronunciations), rate))
+    builder.set_card(SimpleCard(title=answer.title, content=card_text))
+    if answer.reprompt and not answer.end_session:
+        builder.ask(speak(to_ssml(answer.reprompt, content.pronunciations), rate))
+    builder.set_should_end_session(answer.end_session)
+    if has_screen(handler_input) and not answer.end_session:
+        builder.add_directive(apl.render_directive(content, answer.title, card_text, answer.topic))
+    if answer.remember:
+        spoken = Spoken(answer.speech, answer.reprompt, answer.title, card_text)
+        state.remember(spoken, topic=answer.topic, offered=answer.offered)
+    return builder.response

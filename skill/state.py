@@ -1,0 +1,86 @@
+"""What the skill remembers within one conversation, kept only in Alexa session attributes.
+
+Attributes come back from the device on every turn, so they are read defensively: a value of the
+wrong type is treated as absent rather than trusted. Nothing here identifies a person.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+RATE = "rate"
+TOPIC = "topic"
+OFFERED = "offered"
+LAST = "last"
+
+
+@dataclass(frozen=True)
+class Spoken:
+    """The last answer, kept so "repeat" can say it again word for word."""
+
+    speech: str
+    reprompt: str | None
+    title: str
+    card_text: str
+
+    def to_attributes(self) -> dict[str, Any]:
+        return {"speech": self.speech, "reprompt": self.reprompt, "title": self.title, "card": self.card_text}
+
+    @classmethod
+    def from_attributes(cls, raw: object) -> Spoken | None:
+        if not isinstance(raw, dict):
+            return None
+        speech, reprompt, title, card = (raw.get(key) for key in ("speech", "reprompt", "title", "card"))
+        if not (isinstance(speech, str) and isinstance(title, str) and isinstance(card, str)):
+            return None
+        return cls(speech, reprompt if isinstance(reprompt, str) else None, title, card)
+
+
+class SessionState:
+    """Typed view over the session attributes dict (mutations write through)."""
+
+    def __init__(self, attributes: dict[str, Any]) -> None:
+        self._attributes = attributes
+
+    def _text(self, key: str) -> str | None:
+        value = self._attributes.get(key)
+        return value if isinstance(value, str) else None
+
+    def rate_level(self, levels: int, normal: int) -> int:
+        value = self._attributes.get(RATE)
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < levels:
+            return value
+        return normal
+
+    def set_rate_level(self, level: int) -> None:
+        self._attributes[RATE] = level
+
+    @property
+    def topic(self) -> str | None:
+        return self._text(TOPIC)
+
+    @property
+    def offered(self) -> str | None:
+        return self._text(OFFERED)
+
+    @property
+    def last(self) -> Spoken | None:
+        return Spoken.from_attributes(self._attributes.get(LAST))
+
+    def remember(self, spoken: Spoken | None, topic: str | None, offered: str | None) -> None:
+        if spoken is not None:
+            self._attributes[LAST] = spoken.to_attributes()
+        self._set_or_clear(TOPIC, topic)
+        self._set_or_clear(OFFERED, offered)
+
+    def forget_conversation(self) -> None:
+        """Start over: drop what was said, keep the listener's chosen speech rate."""
+        for key in (TOPIC, OFFERED, LAST):
+            self._attributes.pop(key, None)
+
+    def _set_or_clear(self, key: str, value: str | None) -> None:
+        if value is None:
+            self._attributes.pop(key, None)
+        else:
+            self._attributes[key] = value
