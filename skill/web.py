@@ -1,0 +1,201 @@
+"""The Flask web service: flask-ask-sdk's ``SkillAdapter`` with our verifier and answers that never leak.
+
+flask-ask-sdk alone answers 500 to a body that is not JSON and to requests no handler takes, and logs
+whole tracebacks; the adapter below keeps its verifier and dispatch machinery but answers bad input
+with a small 4xx, and a request the skill cannot answer with a valid empty Alexa response.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from ask_sdk_core.exceptions import SerializationException
+from ask_sdk_core.skill import CustomSkill
+from ask_sdk_webservice_support.verifier import VerificationException
+from flask import Flask, Response, jsonify, request
+from flask_ask_sdk.skill_adapter import (
+    VERIFY_SIGNATURE_APP_CONFIG,
+    VERIFY_TIMESTAMP_APP_CONFIG,
+    SkillAdapter,
+)
+from werkzeug.exceptions import HTTPException
+
+from skill.verification import AlexaRequestVerifier, ApplicationIdVerifier, AskSdkVerifier
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 128 * 1024
+"""Real Alexa envelopes are a few KiB; anything far larger is refused with 413 before it is parsed."""
+
+_Check = AskSdkVerifier | ApplicationIdVerifier
+
+EMPTY_RESPONSE: dict[str, Any] = {"version": "1.0", "response": {}}
+
+
+def _error(status: int, message: str) -> tuple[Response, int]:
+    return jsonify(error=message), status
+
+
+def _refused(reason: str) -> tuple[Response, int]:
+    """Verification failures all look the same to the caller; only the log says why."""
+    logger.warning("Alexa request refused: %s", reason)
+    return _error(400, "request verification failed")
+
+
+def _bad_envelope(reason: str) -> tuple[Response, int]:
+    logger.warning("Bad request body: %s", reason)
+    return _error(400, "body is not an Alexa request envelope")
+
+
+class _AlexaEndpoint(SkillAdapter):  # type: ignore[misc]
+    """``SkillAdapter`` whose view checks the body's shape first and maps every failure to an answer.
+
+    ``checks`` is the same verifier list handed to ``SkillAdapter``; it is kept to re-verify an envelope
+    ask-sdk cannot deserialize (a request type newer than the installed SDK), which is answered with an
+    empty response only when genuine. ``signature_checked`` says whether those checks include the
+    signature.
+    """
+
+    def __init__(
+        self,
+        skill: CustomSkill,
+        skill_id: str,
+        checks: list[_Check],
+        app: Flask,
+        *,
+        signature_checked: bool,
+    ) -> None:
+        self._checks = checks
+        self._signature_checked = signature_checked
+        super().__init__(skill=skill, skill_id=skill_id, verifiers=checks, app=app)
+
+    def dispatch_request(self) -> Response | tuple[Response, int]:
+        body = request.get_data(cache=True)  # werkzeug raises 413 past MAX_CONTENT_LENGTH
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            return _bad_envelope("body is not UTF-8")
+        try:
+            envelope = json.loads(text)
+        except (ValueError, RecursionError):
+            return _bad_envelope("body is not JSON")
+        if not isinstance(envelope, dict):
+            return _bad_envelope("body is not a JSON object")
+        if not isinstance(envelope.get("request"), dict) or "version" not in envelope:
+            return _bad_envelope("envelope lacks 'version' or a 'request' object")
+
+        try:
+            result = self._webservice_handler.verify_request_and_dispatch(
+                http_request_headers=request.headers, http_request_body=text
+            )
+        except VerificationException as exc:
+            return _refused(getattr(exc, "reason", type(exc).__name__))
+        except SerializationException:
+            return self._unreadable(text)
+        except Exception as exc:
+            # Types only: a handler's message could quote what the user said.
+            logger.error("Skill dispatch failed (%s); answering with an empty response", type(exc).__name__)
+            return jsonify(EMPTY_RESPONSE)
+        return jsonify(result)
+
+    def _unreadable(self, text: str) -> Response | tuple[Response, int]:
+        """ask-sdk could not deserialize the envelope: verify it ourselves before deciding."""
+        headers = dict(request.headers.items())
+        try:
+            for check in self._checks:
+                check.verify(headers, text, None)
+        except VerificationException as exc:
+            return _refused(getattr(exc, "reason", type(exc).__name__))
+        if not self._signature_checked:
+            return _bad_envelope("ask-sdk cannot deserialize the envelope")
+        logger.warning("Verified request ask-sdk cannot deserialize; answering with an empty response")
+        return jsonify(EMPTY_RESPONSE)
+
+
+def _verifiers(skill_id: str | None, verify: bool, verifier: AlexaRequestVerifier | None) -> list[_Check]:
+    checks: list[_Check] = []
+    if verify:
+        if verifier is None:
+            verifier = AlexaRequestVerifier(skill_id=skill_id)
+        checks.append(AskSdkVerifier(verifier))
+        if skill_id and verifier.skill_id != skill_id:
+            checks.append(ApplicationIdVerifier(skill_id))
+        if not skill_id and verifier.skill_id is None:
+            logger.warning("No skill ID configured: the application ID is not checked (the signature is)")
+    else:
+        logger.warning("Request verification is OFF: anyone who can reach this server can call the skill")
+        if skill_id:
+            checks.append(ApplicationIdVerifier(skill_id))
+    return checks
+
+
+def create_app(
+    skill: CustomSkill | None = None,
+    *,
+    skill_id: str | None = None,
+    verify: bool = True,
+    verifier: AlexaRequestVerifier | None = None,
+) -> Flask:
+    """Build the web app serving ``skill`` (default: ``create_skill(skill_id)``) at ``POST /``.
+
+    Verification is on unless ``verify=False`` is passed as a real bool, so a stray truthy/falsy value
+    from configuration cannot turn it off. ``verifier`` replaces the default (certifi roots, HTTPS
+    fetch); the skill ID given here is enforced whatever that verifier is configured with.
+    """
+    if not isinstance(verify, bool):
+        raise TypeError("verify must be True or False")
+    if not verify and verifier is not None:
+        raise ValueError("a verifier was given with verify=False")
+    skill_id = skill_id or None
+    if skill is None:
+        from skill.app import create_skill
+
+        skill = create_skill(skill_id)
+
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    # ask-sdk-webservice-support 1.2's own checks: SHA-1 only and no chain validation; ours replace them.
+    app.config[VERIFY_SIGNATURE_APP_CONFIG] = False
+    app.config[VERIFY_TIMESTAMP_APP_CONFIG] = False
+
+    endpoint = _AlexaEndpoint(
+        skill,
+        skill_id or "default",
+        _verifiers(skill_id, verify, verifier),
+        app,
+        signature_checked=verify,
+    )
+    app.add_url_rule(
+        "/",
+        endpoint="alexa",
+        view_func=endpoint.dispatch_request,
+        methods=["POST"],
+        provide_automatic_options=False,
+    )
+    app.add_url_rule("/healthz", endpoint="healthz", view_func=_healthz, methods=["GET"])
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected_error)
+    return app
+
+
+def _healthz() -> Response:
+    return jsonify(status="ok")
+
+
+def _http_error(exc: HTTPException) -> Response | tuple[Response, int]:
+    if exc.code is None:
+        return _unexpected_error(exc)
+    response = exc.get_response()
+    body = jsonify(error=(exc.name or "error").lower())
+    body.status_code = exc.code
+    if "Allow" in response.headers:
+        body.headers["Allow"] = response.headers["Allow"]
+    return body
+
+
+def _unexpected_error(exc: Exception) -> tuple[Response, int]:
+    """Last resort: never a traceback to the caller, and only the exception type in the log."""
+    logger.error("Unhandled %s in the web app", type(exc).__name__)
+    return _error(500, "internal error")
