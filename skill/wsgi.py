@@ -1,0 +1,27 @@
+"""WSGI entry point for gunicorn (``gunicorn -c gunicorn.conf.py skill.wsgi:app``).
+
+Verification is always on here: production has no reason to turn it off. Set ``ALEXA_SKILL_ID`` so
+requests meant for other skills are refused too.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from flask import Flask
+
+from skill.web import create_app
+
+SKILL_ID_ENV = "ALEXA_SKILL_ID"
+
+
+def build_app() -> Flask:
+    """Build the production app from the environment."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    skill_id = os.environ.get(SKILL_ID_ENV, "").strip() or None
+    return create_app(skill_id=skill_id)
+
+
+app = build_app()
