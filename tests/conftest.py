@@ -1,0 +1,35 @@
+"""Shared fixtures: one skill per test session, and device-like conversations with it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from xml.etree import ElementTree
+
+import pytest
+from ask_sdk_core.skill import CustomSkill
+
+from skill.app import create_skill
+from skill.local import Conversation
+
+
+@pytest.fixture(scope="session")
+def skill() -> CustomSkill:
+    return create_skill()
+
+
+@pytest.fixture
+def talk(skill: CustomSkill) -> Callable[..., Conversation]:
+    """A new conversation with the in-process skill: `talk(locale="en-GB", screen=True)`."""
+
+    def start(locale: str = "en-US", screen: bool = False) -> Conversation:
+        return Conversation(skill=skill, locale=locale, screen=screen)
+
+    return start
+
+
+def spoken_text(ssml: str | None) -> str:
+    """What a listener hears, as plain text: the SSML with its tags removed."""
+    assert ssml is not None, "expected speech, got silence"
+    text = "".join(ElementTree.fromstring(ssml).itertext())
+    return re.sub(r"\s+", " ", text).strip()

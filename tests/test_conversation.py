@@ -1,0 +1,295 @@
+"""The skill as a listener meets it: real request envelopes, every locale, facts, follow-ups and session."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import pytest
+
+from skill.envelopes import LOCAL_DEVICE_ID, LOCAL_USER_ID, LOCALES, SlotFill
+from skill.local import Conversation, Turn
+from tests.conftest import spoken_text
+
+Talk = Callable[..., Conversation]
+
+# What a patient must hear for each topic, written from the leaflet (not from the skill's content file).
+FACTS = {
+    "TriggerPointInjectionsIntent": ["muscular pain", "myofascial pain"],
+    "TreatedMusclesIntent": ["trapezius", "levator scapulae", "gluteus medius", "quadratus lumborum"],
+    "BenefitsIntent": ["myofascial pain", "lower back", "neck", "shoulders", "arms", "legs", "diagnostic"],
+    "TriggerPointsIntent": ["tender to pressure", "pain on movement", "knots"],
+    "FindingTriggerPointsIntent": ["palpating", "twitch response", "referred pain"],
+    "InjectedMedicineIntent": ["local anaesthetic", "corticosteroid"],
+    "PainLocationsIntent": ["lower back", "buttocks", "neck"],
+    "PiriformisSyndromeIntent": ["piriformis muscle", "sciatic nerve", "numbness", "back of your leg"],
+    "WhenRecommendedIntent": ["lower back pain", "caused by muscles", "painkillers", "physical therapy"],
+    "SafetyIntent": ["generally safe", "doctor or nurse"],
+}
+MUSCLE_PLACES = {
+    "trapezius": "back of your neck and shoulders",
+    "levator_scapulae": "sides of your neck",
+    "gluteus_medius": "hip",
+    "quadratus_lumborum": "deep muscle in your lower back",
+}
+FOUR_MUSCLES = ["trapezius", "levator scapulae", "gluteus medius", "quadratus lumborum"]
+
+
+def said(turn: Turn) -> str:
+    return spoken_text(turn.speech).lower()
+
+
+def assert_stays_open(turn: Turn) -> None:
+    assert turn.ends_session is False
+    assert turn.reprompt is not None and spoken_text(turn.reprompt)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_launch_welcomes_says_it_is_not_medical_advice_and_gives_examples(talk: Talk, locale: str) -> None:
+    turn = talk(locale).launch()
+    text = said(turn)
+    assert "welcome" in text
+    assert "isn't medical advice" in text or "not medical advice" in text
+    assert text.count("?") >= 2, "expected example questions"
+    assert_stays_open(turn)
+    assert turn.card_title and turn.card_text
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("intent", sorted(FACTS))
+def test_each_topic_answers_with_its_leaflet_facts(talk: Talk, locale: str, intent: str) -> None:
+    conversation = talk(locale)
+    conversation.launch()
+    turn = conversation.intent(intent)
+    text = said(turn)
+    for fact in FACTS[intent]:
+        assert fact in text, f"{intent} in {locale} should mention {fact!r}: {text}"
+    assert_stays_open(turn)
+    assert turn.card_text and turn.card_title
+
+
+def test_a_first_question_without_launch_is_answered(talk: Talk) -> None:
+    turn = talk().intent("TreatedMusclesIntent")
+    assert all(muscle in said(turn) for muscle in FOUR_MUSCLES)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize(("muscle_id", "place"), sorted(MUSCLE_PLACES.items()))
+def test_each_muscle_by_name_through_entity_resolution(
+    talk: Talk, locale: str, muscle_id: str, place: str
+) -> None:
+    slot = SlotFill("a synonym", resolved_id=muscle_id, slot_type="MUSCLE")
+    text = said(talk(locale).intent("MuscleIntent", {"muscle": slot}))
+    assert muscle_id.replace("_", " ") in text
+    assert place in text
+
+
+@pytest.mark.parametrize("heard", ["biceps", None])
+def test_a_muscle_the_leaflet_does_not_name_gets_an_honest_answer(talk: Talk, heard: str | None) -> None:
+    turn = talk().intent("MuscleIntent", {"muscle": SlotFill(heard, slot_type="MUSCLE")})
+    text = said(turn)
+    assert "doesn't say" in text
+    assert all(muscle in text for muscle in FOUR_MUSCLES)
+    assert "doctor or nurse" in text
+    assert_stays_open(turn)
+
+
+SUBJECTS = ["side_effects", "risks", "cost", "pain_of_injection", "relief_duration", "recovery",
+            "number_of_injections", "pregnancy", "who_gives", None]  # fmt: skip
+
+
+@pytest.mark.parametrize("subject", SUBJECTS)
+def test_questions_the_leaflet_does_not_cover_are_not_answered(talk: Talk, subject: str | None) -> None:
+    slots = (
+        {"subject": SlotFill("whatever was heard", subject, slot_type="UNCOVERED_SUBJECT")} if subject else {}
+    )
+    turn = talk().intent("NotCoveredIntent", slots)
+    text = said(turn)
+    assert "doesn't cover" in text
+    assert "doctor or nurse" in text
+    assert "what trigger point injections are" in text, "should offer topics the leaflet does cover"
+    assert_stays_open(turn)
+
+
+def test_tell_me_more_continues_the_last_topic(talk: Talk) -> None:
+    conversation = talk()
+    conversation.intent("TreatedMusclesIntent")
+    text = said(conversation.intent("TellMeMoreIntent"))
+    assert "sides of your neck" in text and "hip" in text
+
+
+def test_tell_me_more_on_a_topic_without_more_says_so_honestly(talk: Talk) -> None:
+    conversation = talk()
+    conversation.intent("InjectedMedicineIntent")
+    assert "that's everything the leaflet says" in said(conversation.intent("TellMeMoreIntent"))
+
+
+def test_yes_takes_the_offered_next_topic_and_no_keeps_listening(talk: Talk) -> None:
+    conversation = talk()
+    first = said(conversation.intent("TreatedMusclesIntent"))
+    assert "would you like" in first
+    after_yes = said(conversation.intent("AMAZON.YesIntent"))
+    assert "relieve myofascial pain" in after_yes  # the offered topic: what they help with
+    declined = conversation.intent("AMAZON.NoIntent")
+    assert_stays_open(declined)
+    assert "relieve" not in said(declined)
+    # After declining, yes has nothing to accept.
+    assert "relieve" not in said(conversation.intent("AMAZON.YesIntent"))
+
+
+def test_repeat_says_the_last_answer_again_exactly(talk: Talk) -> None:
+    conversation = talk()
+    answer = conversation.intent("PiriformisSyndromeIntent")
+    again = conversation.intent("AMAZON.RepeatIntent")
+    assert again.speech == answer.speech
+    assert again.reprompt == answer.reprompt
+    # Repeat twice still repeats the answer, not the word "repeat".
+    assert conversation.intent("AMAZON.RepeatIntent").speech == answer.speech
+
+
+def test_repeat_before_anything_was_said_is_graceful(talk: Talk) -> None:
+    turn = talk().intent("AMAZON.RepeatIntent")
+    assert "haven't said anything" in said(turn)
+    assert_stays_open(turn)
+
+
+def rate_of(turn: Turn) -> int:
+    assert turn.speech is not None
+    if "<prosody" not in turn.speech:
+        return 100
+    return int(turn.speech.split('rate="')[1].split("%")[0])
+
+
+def test_speech_rate_is_kept_for_the_session_and_applies_to_everything(talk: Talk) -> None:
+    conversation = talk()
+    conversation.launch()
+    conversation.intent("SpeakSlowerIntent")
+    answer = conversation.intent("SafetyIntent")
+    assert rate_of(answer) < 100
+    assert answer.reprompt is not None and "<prosody" in answer.reprompt
+    conversation.intent("SpeakSlowerIntent")
+    slower = conversation.intent("AMAZON.RepeatIntent")
+    assert rate_of(slower) < rate_of(answer)
+    assert spoken_text(slower.speech) == spoken_text(answer.speech)
+    conversation.intent("NormalSpeedIntent")
+    assert rate_of(conversation.intent("SafetyIntent")) == 100
+    conversation.intent("SpeakFasterIntent")
+    assert rate_of(conversation.intent("SafetyIntent")) > 100
+
+
+def test_speech_rate_has_limits_and_says_so(talk: Talk) -> None:
+    conversation = talk()
+    turns = [conversation.intent("SpeakSlowerIntent") for _ in range(6)]
+    assert "slowest" in said(turns[-1])
+    assert rate_of(turns[-1]) == rate_of(turns[-2])
+
+
+def test_start_over_returns_to_the_welcome_and_forgets_the_conversation(talk: Talk) -> None:
+    conversation = talk()
+    conversation.intent("TreatedMusclesIntent")
+    turn = conversation.intent("AMAZON.StartOverIntent")
+    assert "welcome" in said(turn)
+    assert "relieve" not in said(conversation.intent("AMAZON.YesIntent"))
+
+
+def test_help_lists_every_topic(talk: Talk) -> None:
+    text = said(talk().intent("AMAZON.HelpIntent"))
+    for words in ["what trigger point injections are", "which muscles", "what they help with",
+                  "piriformis syndrome", "safe", "repeat", "slower"]:  # fmt: skip
+        assert words in text
+
+
+@pytest.mark.parametrize("intent", ["AMAZON.StopIntent", "AMAZON.CancelIntent", "AMAZON.NavigateHomeIntent"])
+def test_stop_cancel_and_home_end_the_session_cleanly(talk: Talk, intent: str) -> None:
+    conversation = talk(screen=True)
+    conversation.launch()
+    turn = conversation.intent(intent)
+    assert "goodbye" in said(turn)
+    assert turn.ends_session is True
+    assert turn.reprompt is None
+    assert turn.directives == []
+
+
+@pytest.mark.parametrize("intent", ["AMAZON.FallbackIntent", "SomethingNewIntent"])
+def test_fallback_and_unknown_intents_answer_kindly_and_keep_listening(talk: Talk, intent: str) -> None:
+    turn = talk().intent(intent)
+    text = said(turn)
+    assert "doctor or nurse" in text
+    assert_stays_open(turn)
+
+
+def test_session_ended_gets_an_empty_valid_response(talk: Talk) -> None:
+    conversation = talk()
+    conversation.launch()
+    turn = conversation.end("EXCEEDED_MAX_REPROMPTS")
+    assert turn.raw["version"] == "1.0"
+    assert turn.speech is None and turn.directives == []
+
+
+def test_request_types_the_skill_does_not_use_get_an_empty_response(talk: Talk) -> None:
+    conversation = talk()
+    turn = conversation.send({"type": "System.ExceptionEncountered", "locale": "en-US",
+                              "error": {"type": "INVALID_RESPONSE", "message": "x"},
+                              "cause": {"requestId": "r"}})  # fmt: skip
+    assert turn.speech is None
+
+
+def test_hostile_session_attributes_do_not_break_the_skill(talk: Talk) -> None:
+    conversation = talk()
+    conversation.session.attributes = {"rate": "fast", "last": 5, "topic": ["x"], "offered": "nope"}
+    assert "would you like" in said(conversation.intent("TreatedMusclesIntent"))
+    conversation.session.attributes = {"rate": 99, "last": {"speech": 3}}
+    assert "haven't said anything" in said(conversation.intent("AMAZON.RepeatIntent"))
+
+
+def test_a_handler_failure_is_apologised_for_in_speech(talk: Talk, monkeypatch: pytest.MonkeyPatch) -> None:
+    from skill.handlers import topics
+
+    def broken(*_: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(topics, "topic_answer", broken)
+    turn = talk().intent("SafetyIntent")
+    assert "sorry" in said(turn)
+    assert_stays_open(turn)
+
+
+def render_directive(turn: Turn) -> dict[str, object]:
+    kinds = [d for d in turn.directives if d.get("type") == "Alexa.Presentation.APL.RenderDocument"]
+    assert len(kinds) == 1
+    return kinds[0]
+
+
+def test_a_screen_shows_the_answer_with_touchable_topics(talk: Talk) -> None:
+    turn = talk(screen=True).intent("PiriformisSyndromeIntent")
+    directive = render_directive(turn)
+    answer = directive["datasources"]["answer"]  # type: ignore[index]
+    assert "sciatic nerve" in answer["text"]
+    assert len(answer["buttons"]) >= 10
+    assert directive["document"]["type"] == "APL"  # type: ignore[index]
+
+
+def test_no_screen_means_no_apl_directive(talk: Talk) -> None:
+    for intent in ["TreatedMusclesIntent", "AMAZON.HelpIntent"]:
+        assert talk(screen=False).intent(intent).directives == []
+
+
+def test_touching_a_topic_answers_it(talk: Talk) -> None:
+    conversation = talk(screen=True)
+    conversation.launch()
+    turn = conversation.touch("topic", "medicine")
+    assert "local anaesthetic" in said(turn)
+    more = conversation.touch("more", "muscles")
+    assert "hip" in said(more)
+    assert_stays_open(conversation.touch("topic", "no-such-topic"))
+
+
+def test_nothing_personal_is_logged(talk: Talk, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    conversation = talk(screen=True)
+    conversation.launch()
+    conversation.intent("MuscleIntent", {"muscle": SlotFill("my funny bone")})
+    conversation.end()
+    logged = caplog.text
+    for secret in [LOCAL_USER_ID, LOCAL_DEVICE_ID, conversation.session.session_id, "funny bone"]:
+        assert secret not in logged

@@ -1,0 +1,115 @@
+"""Medical honesty: every fact the skill speaks must be traceable to a sentence of the shipped leaflet."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+
+from skill.content import Content, Topic, leaflet_text, load_content
+
+# Words that carry medical facts: anatomy, medicines, conditions, nerves, procedures and findings.
+# Many are deliberately absent from the leaflet, so an answer that slips one in fails.
+MEDICAL_TERMS = (
+    "trapezius", "levator scapulae", "gluteus medius", "quadratus lumborum", "piriformis",
+    "sciatic", "nerve", "myofascial", "corticosteroid", "steroid", "anaesthetic", "anesthetic",
+    "lidocaine", "botox", "saline", "needle", "neck", "shoulder", "arm", "leg", "hip", "buttock",
+    "lower back", "upper back", "spine", "head", "headache", "migraine", "fibromyalgia",
+    "twitch", "referred pain", "palpat", "microtrauma", "trauma", "painkiller", "physical therapy",
+    "physiotherapy", "numbness", "tingling", "inflammation", "infection", "bleeding", "bruising",
+    "muscle fibre", "knot", "range of motion", "syndrome", "diagnostic", "therapeutic",
+    "tender", "constrict", "muscular performance", "safe", "ultrasound", "x-ray", "massage",
+)  # fmt: skip
+
+
+def normalise(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip().lower()
+
+
+def terms_in(text: str) -> set[str]:
+    lowered = normalise(text)
+    return {term for term in MEDICAL_TERMS if re.search(rf"\b{re.escape(term)}", lowered)}
+
+
+def unsupported_terms(answer: str, sources: tuple[str, ...]) -> set[str]:
+    """Medical terms an answer names that none of its quoted sentences contain."""
+    return terms_in(answer) - terms_in(" ".join(sources))
+
+
+def answers_with_sources(content: Content) -> Iterator[tuple[str, str, tuple[str, ...]]]:
+    for topic in content.topics:
+        yield f"topic {topic.id}", topic.speech, topic.sources
+        if topic.more:
+            yield f"topic {topic.id} (more)", topic.more, topic.sources
+    for muscle in content.muscles:
+        yield f"muscle {muscle.id}", muscle.speech, muscle.sources
+    unknown = content.unknown_muscle
+    for template in (unknown.heard, unknown.unheard):
+        names = ", ".join(m.name for m in content.muscles)
+        yield "unknown muscle", template.format(heard="", muscles=names), unknown.sources
+
+
+CONTENT = load_content()
+ANSWERS = list(answers_with_sources(CONTENT))
+
+
+@pytest.mark.parametrize(("where", "answer", "sources"), ANSWERS, ids=[a[0] for a in ANSWERS])
+def test_every_quoted_sentence_is_in_the_shipped_leaflet(
+    where: str, answer: str, sources: tuple[str, ...]
+) -> None:
+    leaflet = normalise(leaflet_text())
+    assert sources, f"{where} quotes no leaflet sentence"
+    missing = [quote for quote in sources if normalise(quote) not in leaflet]
+    assert not missing, f"{where} quotes sentences that are not in the leaflet: {missing}"
+
+
+@pytest.mark.parametrize(("where", "answer", "sources"), ANSWERS, ids=[a[0] for a in ANSWERS])
+def test_answers_name_only_medical_terms_their_sources_contain(
+    where: str, answer: str, sources: tuple[str, ...]
+) -> None:
+    assert not unsupported_terms(answer, sources), f"{where} names terms its quotes lack"
+
+
+def test_the_term_check_catches_an_invented_fact() -> None:
+    sources = ("Injections into trigger points are used to treat muscular pain.",)
+    assert unsupported_terms("They use lidocaine and can cause bruising.", sources) == {
+        "lidocaine",
+        "bruising",
+    }
+    assert unsupported_terms("They are used to treat muscular pain.", sources) == set()
+
+
+@pytest.mark.parametrize("topic", CONTENT.topics, ids=[t.id for t in CONTENT.topics])
+def test_first_answers_fit_in_one_breath(topic: Topic) -> None:
+    assert len(topic.speech.split()) <= 45
+
+
+def test_muscle_answers_fit_in_one_breath() -> None:
+    for muscle in CONTENT.muscles:
+        assert len(muscle.speech.split()) <= 45, muscle.id
+
+
+def test_words_without_sources_state_no_medical_facts() -> None:
+    """Welcome, help, fallback and "not covered" wording quote nothing, so they may name no medical term."""
+    texts = dict(CONTENT.phrases)
+    not_covered = CONTENT.not_covered
+    texts["not covered"] = not_covered.named + not_covered.unnamed + not_covered.suggestion
+    texts.update({f"subject {key}": label for key, label in not_covered.subjects.items()})
+    texts.update({f"offer {t.id}": t.offer + t.title + t.label + t.button for t in CONTENT.topics})
+    named = {where: terms_in(text) for where, text in texts.items()}
+    # Topic offers and titles may repeat a term their own topic's sources contain.
+    for topic in CONTENT.topics:
+        named[f"offer {topic.id}"] -= terms_in(" ".join(topic.sources))
+    assert {where: terms for where, terms in named.items() if terms} == {}
+
+
+def test_questions_the_leaflet_does_not_answer_send_people_to_their_clinician() -> None:
+    for template in (CONTENT.not_covered.named, CONTENT.not_covered.unnamed):
+        assert "doctor or nurse" in template
+
+
+def test_the_safety_answer_claims_no_more_than_the_leaflet() -> None:
+    safety = CONTENT.topic_by_id["safety"]
+    assert "generally safe" in safety.speech
+    assert "generally safe" in normalise(leaflet_text())
