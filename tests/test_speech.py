@@ -20,7 +20,7 @@ Talk = Callable[..., Conversation]
 ALEXA_TAGS = {"speak", "amazon:domain", "amazon:effect", "amazon:emotion", "audio", "break", "emphasis",
               "lang", "p", "phoneme", "prosody", "s", "say-as", "sub", "voice", "w"}  # fmt: skip
 # The US English IPA symbols Alexa's phoneme tag documents, plus stress and syllable marks.
-ALEXA_IPA = set("bdfhjklmnpstvwzðŋɹʃʒθɡəɚæɑɛɝiɪɔuʊʌoeaˈˌ.")
+ALEXA_IPA = set("bdfhjklmnpstvwzðŋɹʃʒθɡəɚæɑɛɝiɪɔuʊʌoeaˈˌ.")  # noqa: RUF001
 HARD_WORDS = ["trapezius", "levator", "scapulae", "gluteus", "medius", "quadratus", "lumborum", "piriformis",
               "myofascial", "corticosteroid", "anaesthetic"]  # fmt: skip
 
