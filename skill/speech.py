@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Mapping
+from xml.etree import ElementTree
 from xml.sax.saxutils import escape, quoteattr
 
 NORMAL_RATE = "100%"
@@ -52,3 +53,15 @@ def join_list(items: Iterable[str], conjunction: str = "and") -> str:
 def sentences(*parts: str | None) -> str:
     """Join the non-empty parts of an answer with single spaces."""
     return " ".join(part.strip() for part in parts if part and part.strip())
+
+
+def ssml_to_text(ssml: str) -> str:
+    """What a listener hears, as plain text (for terminals, espeak-ng and tests)."""
+    text = "".join(ElementTree.fromstring(ssml).itertext())
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def rate_percent(ssml: str) -> int:
+    """The speech rate an SSML answer asks for, in percent of normal."""
+    found = re.search(r'<prosody rate="(\d+)%">', ssml)
+    return int(found.group(1)) if found else 100

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from xml.etree import ElementTree
 
 import pytest
 from ask_sdk_core.skill import CustomSkill
 
 from skill.app import create_skill
 from skill.local import Conversation
+from skill.speech import ssml_to_text
 
 
 @pytest.fixture(scope="session")
@@ -31,5 +30,4 @@ def talk(skill: CustomSkill) -> Callable[..., Conversation]:
 def spoken_text(ssml: str | None) -> str:
     """What a listener hears, as plain text: the SSML with its tags removed."""
     assert ssml is not None, "expected speech, got silence"
-    text = "".join(ElementTree.fromstring(ssml).itertext())
-    return re.sub(r"\s+", " ", text).strip()
+    return ssml_to_text(ssml)

@@ -9,6 +9,7 @@ import pytest
 
 from skill.envelopes import LOCAL_DEVICE_ID, LOCAL_USER_ID, LOCALES, SlotFill
 from skill.local import Conversation, Turn
+from skill.speech import rate_percent
 from tests.conftest import spoken_text
 
 Talk = Callable[..., Conversation]
@@ -155,9 +156,7 @@ def test_repeat_before_anything_was_said_is_graceful(talk: Talk) -> None:
 
 def rate_of(turn: Turn) -> int:
     assert turn.speech is not None
-    if "<prosody" not in turn.speech:
-        return 100
-    return int(turn.speech.split('rate="')[1].split("%")[0])
+    return rate_percent(turn.speech)
 
 
 def test_speech_rate_is_kept_for_the_session_and_applies_to_everything(talk: Talk) -> None:
