@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Install everything the checks need (Python and npm packages), then run every check CI runs.
+. "$(dirname "$0")/env.sh" "[test]"
+if [ -f tools/alexa/package-lock.json ]; then
+  npm ci --prefix tools/alexa --no-audit --no-fund --loglevel=error
+fi
+echo "== ruff"; ruff check . && ruff format --check .
+echo "== mypy"; mypy
+echo "== interaction models up to date"; tpi-skill build-models --check
+echo "== pytest"; python -m pytest "$@"
