@@ -2,6 +2,7 @@
 
 The real chain is root -> intermediate -> leaf with SAN ``echo-api.amazon.com`` and EKU serverAuth +
 clientAuth; the test CA mints the same shape plus every broken variant the verifier must refuse.
+It also builds signed request envelopes and a verifier that trusts only this PKI.
 """
 
 from __future__ import annotations
@@ -9,12 +10,18 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import functools
+import json
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.verification import Store
+
+from skill.verification import AlexaRequestVerifier, RequestVerificationError
 
 ECHO_API = "echo-api.amazon.com"
 # A fixed "now" keeps certificate validity windows and request timestamps reproducible.
@@ -255,3 +262,81 @@ def unknown_root_chain() -> SigningChain:
 def trusted_roots() -> list[x509.Certificate]:
     """What the verifier's trust store holds in tests (instead of certifi's bundle)."""
     return [root().cert]
+
+
+# --- requests as Alexa would send them, and a verifier wired to this PKI -------------------------
+
+SKILL_ID = "amzn1.ask.skill.11111111-2222-4333-8444-555555555555"
+OTHER_SKILL_ID = "amzn1.ask.skill.99999999-2222-4333-8444-555555555555"
+
+
+def envelope(
+    *,
+    timestamp: dt.datetime = NOW,
+    app_id: str | None = SKILL_ID,
+    session_app_id: str | None = None,
+    request_type: str = "LaunchRequest",
+) -> bytes:
+    """A minimal real-shaped envelope; the user and device IDs are placeholders."""
+    body: dict[str, Any] = {
+        "version": "1.0",
+        "context": {
+            "System": {
+                "user": {"userId": "amzn1.ask.account.TESTUSER"},
+                "device": {"deviceId": "amzn1.ask.device.TESTDEVICE", "supportedInterfaces": {}},
+                "apiEndpoint": "https://api.amazonalexa.com",
+            }
+        },
+        "request": {
+            "type": request_type,
+            "requestId": "amzn1.echo-api.request.test",
+            "timestamp": timestamp.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "locale": "en-US",
+        },
+    }
+    if app_id is not None:
+        body["context"]["System"]["application"] = {"applicationId": app_id}
+    session_app = session_app_id if session_app_id is not None else app_id
+    if session_app is not None:
+        body["session"] = {
+            "new": True,
+            "sessionId": "amzn1.echo-api.session.test",
+            "application": {"applicationId": session_app},
+            "user": {"userId": "amzn1.ask.account.TESTUSER"},
+        }
+    return json.dumps(body).encode("utf-8")
+
+
+def signed_headers(body: bytes, chain: SigningChain | None = None, url: str = CHAIN_URL) -> dict[str, str]:
+    """Headers Alexa would send with ``body`` signed by ``chain`` (default: the good one)."""
+    chain = chain or good_chain()
+    return {"SignatureCertChainUrl": url, "Signature-256": chain.sign(body)}
+
+
+class CountingFetcher:
+    """Serves PEM by URL from a dict and counts fetches; unknown URLs fail like a 404."""
+
+    def __init__(self, chains: dict[str, bytes] | None = None) -> None:
+        self.chains = chains if chains is not None else {CHAIN_URL: good_chain().pem}
+        self.calls: list[str] = []
+
+    def __call__(self, url: str) -> bytes:
+        self.calls.append(url)
+        if url not in self.chains:
+            raise RequestVerificationError("certificate chain fetch answered HTTP 404")
+        return self.chains[url]
+
+
+def make_verifier(
+    fetcher: Callable[[str], bytes] | None = None,
+    *,
+    skill_id: str | None = SKILL_ID,
+    clock: Callable[[], dt.datetime] = lambda: NOW,
+) -> AlexaRequestVerifier:
+    """A verifier trusting only the test root, fed by ``fetcher``, at the fixed test time."""
+    return AlexaRequestVerifier(
+        skill_id=skill_id,
+        trust_store=Store(trusted_roots()),
+        fetcher=fetcher or CountingFetcher(),
+        clock=clock,
+    )
