@@ -7,6 +7,7 @@ the URL rules apply to the URL we were given, not to wherever a server points ne
 
 from __future__ import annotations
 
+import functools
 import http.client
 import ssl
 import time
@@ -32,9 +33,14 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """Built once: loading certifi's bundle into OpenSSL costs tens of milliseconds."""
+    return ssl.create_default_context(cafile=certifi.where())
+
+
 def _opener() -> urllib.request.OpenerDirector:
-    context = ssl.create_default_context(cafile=certifi.where())
-    return urllib.request.build_opener(urllib.request.HTTPSHandler(context=context), _NoRedirect())
+    return urllib.request.build_opener(urllib.request.HTTPSHandler(context=_tls_context()), _NoRedirect())
 
 
 def fetch_url(
