@@ -16,6 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a ch
 from skill.lambda_package import (
     DEFAULT_OUTPUT,
     DEFAULT_SKILL_PACKAGE_OUTPUT,
+    PROJECT_ROOT,
     BuildError,
     build_lambda_zip,
     stage_skill_package,
@@ -25,11 +26,14 @@ from skill.lambda_package import (
 def main(argv: list[str] | None = None) -> int:
     """Build both artefacts; exit status 1 with a one-line reason when the build cannot be done."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="where to write the zip")
+    # Defaults sit in the checkout, wherever this runs from: template.yaml and ask-resources.json expect them.
+    parser.add_argument(
+        "--output", type=Path, default=PROJECT_ROOT / DEFAULT_OUTPUT, help="where to write the zip"
+    )
     parser.add_argument(
         "--skill-package-output",
         type=Path,
-        default=DEFAULT_SKILL_PACKAGE_OUTPUT,
+        default=PROJECT_ROOT / DEFAULT_SKILL_PACKAGE_OUTPUT,
         help="where to copy skill-package/ with its symlinks resolved",
     )
     parser.add_argument("--no-skill-package", action="store_true", help="build only the Lambda zip")

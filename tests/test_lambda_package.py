@@ -31,7 +31,7 @@ OTHER_SKILL_ID = "amzn1.ask.skill.00000000-0000-4000-8000-000000000002"
 # Runs inside the unpacked zip: reads an envelope on stdin, prints the handler's answer as JSON.
 _RUNNER = """
 import importlib.util, json, sys
-for forbidden in ("flask", "cryptography", "gunicorn", "skill.web"):
+for forbidden in ("flask", "cryptography", "gunicorn"):
     try:
         found = importlib.util.find_spec(forbidden) is not None
     except ModuleNotFoundError:
