@@ -10,6 +10,7 @@ import pki
 from pki import SKILL_ID, envelope, make_verifier, signed_headers
 
 from skill.verification import RequestVerificationError
+from skill.web import create_app
 
 THREADS = 16
 ROUNDS = 40
@@ -108,3 +109,26 @@ def test_skill_id_does_not_leak_between_threads() -> None:
     with ThreadPoolExecutor(THREADS) as pool:
         results = list(pool.map(worker, range(THREADS)))
     assert all(result == (ROUNDS // 2, ROUNDS // 2) for result in results)
+
+
+def test_concurrent_http_requests_through_the_app() -> None:
+    """The same guarantee end to end: threads posting to one app, all answered, one fetch per URL."""
+    fetcher = SlowCountingFetcher({url: chain.pem for url, chain in URLS.items()}, delay=0.1)
+    app = create_app(skill_id=SKILL_ID, verifier=make_verifier(fetcher))
+    body = envelope()
+    requests = [signed_headers(body, chain, url) for url, chain in URLS.items()]
+    start = threading.Barrier(THREADS)
+
+    def worker(index: int) -> list[int]:
+        client = app.test_client()
+        start.wait()
+        return [
+            client.post("/", data=body, headers=requests[(index + round_) % len(requests)]).status_code
+            for round_ in range(10)
+        ]
+
+    with ThreadPoolExecutor(THREADS) as pool:
+        statuses = [status for batch in pool.map(worker, range(THREADS)) for status in batch]
+
+    assert statuses == [200] * (THREADS * 10)
+    assert fetcher.calls == dict.fromkeys(URLS, 1)

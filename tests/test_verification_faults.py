@@ -15,9 +15,10 @@ from urllib.parse import urlsplit
 
 import pki
 import pytest
-from pki import envelope, make_verifier, signed_headers
+from pki import SKILL_ID, envelope, make_verifier, signed_headers
 
 from skill.verification import RequestVerificationError, fetch_url
+from skill.web import create_app
 
 TIMEOUT = 0.5
 MAX_BYTES = 64 * 1024
@@ -151,3 +152,19 @@ def test_unreachable_server_is_refused_quickly() -> None:
     with pytest.raises(RequestVerificationError, match="fetch failed"):
         fetch_url("http://127.0.0.1:9/echo.api/x.pem", timeout=TIMEOUT)
     assert time.monotonic() - began < BOUND
+
+
+@pytest.mark.parametrize("name", ["slow.pem", "missing.pem", "huge.pem", "garbage.pem"])
+def test_web_app_refuses_a_faulty_fetch_then_keeps_serving(local_base: str, name: str) -> None:
+    client = create_app(skill_id=SKILL_ID, verifier=make_verifier(LoopbackFetcher(local_base))).test_client()
+    body = envelope()
+
+    began = time.monotonic()
+    refused = client.post("/", data=body, headers=signed_headers(body, url=s3(name)))
+    assert time.monotonic() - began < BOUND
+    assert refused.status_code == 400
+    assert refused.get_json() == {"error": "request verification failed"}
+
+    served = client.post("/", data=body, headers=signed_headers(body, url=s3("good.pem")))
+    assert served.status_code == 200
+    assert served.get_json()["version"] == "1.0"
