@@ -1,6 +1,9 @@
 """Build the AWS Lambda zip (for `sam deploy`) and the symlink-free skill package (for `ask deploy`).
 
 Usage: python scripts/build_lambda.py [--output dist/lambda.zip] [--skill-package-output build/skill-package]
+                                     [--without-endpoint | --endpoint-arn ARN] [--no-skill-package]
+Deploy order: --without-endpoint then `ask deploy` (creates the skill ID); `sam deploy` with that ID;
+--endpoint-arn <SkillFunctionArn output> then `ask deploy` again.
 Needs network access to PyPI: dependencies are fetched as Lambda-platform wheels.
 """
 
@@ -37,15 +40,33 @@ def main(argv: list[str] | None = None) -> int:
         help="where to copy skill-package/ with its symlinks resolved",
     )
     parser.add_argument("--no-skill-package", action="store_true", help="build only the Lambda zip")
+    endpoint = parser.add_mutually_exclusive_group()
+    endpoint.add_argument(
+        "--endpoint-arn", help="the deployed function's ARN (SAM output SkillFunctionArn) for the manifest"
+    )
+    endpoint.add_argument(
+        "--without-endpoint",
+        action="store_true",
+        help="leave the endpoint out: for the first ask deploy, which creates the skill ID SAM needs",
+    )
     args = parser.parse_args(argv)
+    if not args.no_skill_package:  # first: it is quick, and a wrong ARN should stop the build early
+        try:
+            staged = stage_skill_package(
+                args.skill_package_output,
+                endpoint_arn=args.endpoint_arn,
+                without_endpoint=args.without_endpoint,
+            )
+        except ValueError as error:
+            print(f"build_lambda: {error}", file=sys.stderr)
+            return 1
+        print(f"Skill package for ask deploy: {staged}")
     try:
         zip_path = build_lambda_zip(args.output)
     except (BuildError, subprocess.CalledProcessError) as error:
         print(f"build_lambda: {error}", file=sys.stderr)
         return 1
     print(f"Lambda zip: {zip_path} ({zip_path.stat().st_size // 1024} KiB)")
-    if not args.no_skill_package:
-        print(f"Skill package for ask deploy: {stage_skill_package(args.skill_package_output)}")
     return 0
 
 

@@ -210,3 +210,18 @@ def test_staged_package_has_real_model_files_for_ask_cli(tmp_path: Path) -> None
     (custom / "stale.json").write_text("{}")
     stage_skill_package(staged)
     assert not (custom / "stale.json").exists()
+
+
+def test_staged_manifest_can_carry_the_deployed_arn_or_no_endpoint(tmp_path: Path) -> None:
+    arn = "arn:aws:lambda:eu-west-1:210987654321:function:trigger-point-injections-skill"
+    staged = stage_skill_package(tmp_path / "with-arn", endpoint_arn=arn)
+    assert load_json(staged / "skill.json")["manifest"]["apis"]["custom"]["endpoint"] == {"uri": arn}
+    staged = stage_skill_package(tmp_path / "first-deploy", without_endpoint=True)
+    custom = load_json(staged / "skill.json")["manifest"]["apis"]["custom"]
+    assert "endpoint" not in custom and custom["interfaces"]
+    with pytest.raises(ValueError, match="not a Lambda function ARN"):
+        stage_skill_package(tmp_path / "bad", endpoint_arn="arn:aws:s3:::bucket")
+    with pytest.raises(ValueError):
+        stage_skill_package(tmp_path / "both", endpoint_arn=arn, without_endpoint=True)
+    # The committed manifest keeps its placeholder: only the staged copy changes.
+    assert "123456789012" in (PACKAGE / "skill.json").read_text()
