@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +26,7 @@ class EnvelopeFacts:
 
 def _get(obj: Any, *keys: str) -> Any:
     for key in keys:
-        if not isinstance(obj, Mapping):
+        if not isinstance(obj, dict):  # json.loads only makes dicts; dict is much cheaper than Mapping
             return None
         obj = obj.get(key)
     return obj

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import posixpath
 from urllib.parse import urlsplit
 
@@ -17,6 +18,22 @@ def check_cert_chain_url(url: str) -> None:
     Scheme and host compare case-insensitively, the path case-sensitively after ``..`` and ``.`` are
     resolved, so ``/echo.api/../x`` cannot escape the prefix.
     """
+    reason = _url_problem(url)
+    if reason is not None:
+        raise RequestVerificationError(reason)
+
+
+@functools.lru_cache(maxsize=256)
+def _url_problem(url: str) -> str | None:
+    """The rules as a pure function of the URL, memoised: Alexa sends the same URL for months."""
+    try:
+        _check(url)
+    except RequestVerificationError as exc:
+        return exc.reason
+    return None
+
+
+def _check(url: str) -> None:
     try:
         parts = urlsplit(url)
         port = parts.port
