@@ -7,12 +7,10 @@ import datetime as dt
 import json
 from collections.abc import Callable
 
-import pki
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.x509.verification import Store
-from pki import OTHER_SKILL_ID, SKILL_ID, CountingFetcher, envelope, make_verifier, signed_headers
 
 from skill.verification import (
     AlexaRequestVerifier,
@@ -24,6 +22,18 @@ from skill.verification import (
     envelope_facts,
     trusted_signer,
 )
+
+try:  # `tests` is a package when the repo root is on sys.path, a plain directory otherwise
+    from tests import pki
+except ImportError:
+    import pki  # type: ignore[no-redef]
+
+OTHER_SKILL_ID = pki.OTHER_SKILL_ID
+SKILL_ID = pki.SKILL_ID
+CountingFetcher = pki.CountingFetcher
+envelope = pki.envelope
+make_verifier = pki.make_verifier
+signed_headers = pki.signed_headers
 
 # --- SignatureCertChainUrl ----------------------------------------------------------------------
 

@@ -6,11 +6,18 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import pki
-from pki import SKILL_ID, envelope, make_verifier, signed_headers
-
 from skill.verification import RequestVerificationError
 from skill.web import create_app
+
+try:  # `tests` is a package when the repo root is on sys.path, a plain directory otherwise
+    from tests import pki
+except ImportError:
+    import pki  # type: ignore[no-redef]
+
+SKILL_ID = pki.SKILL_ID
+envelope = pki.envelope
+make_verifier = pki.make_verifier
+signed_headers = pki.signed_headers
 
 THREADS = 16
 ROUNDS = 40

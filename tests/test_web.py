@@ -7,7 +7,6 @@ import json
 import logging
 from typing import Any
 
-import pki
 import pytest
 from ask_sdk_core.dispatch_components import AbstractRequestHandler
 from ask_sdk_core.handler_input import HandlerInput
@@ -15,9 +14,20 @@ from ask_sdk_core.skill_builder import SkillBuilder
 from ask_sdk_model import Response
 from flask import Flask
 from flask.testing import FlaskClient
-from pki import OTHER_SKILL_ID, SKILL_ID, CountingFetcher, envelope, make_verifier, signed_headers
 
 from skill.web import EMPTY_RESPONSE, MAX_BODY_BYTES, create_app
+
+try:  # `tests` is a package when the repo root is on sys.path, a plain directory otherwise
+    from tests import pki
+except ImportError:
+    import pki  # type: ignore[no-redef]
+
+OTHER_SKILL_ID = pki.OTHER_SKILL_ID
+SKILL_ID = pki.SKILL_ID
+CountingFetcher = pki.CountingFetcher
+envelope = pki.envelope
+make_verifier = pki.make_verifier
+signed_headers = pki.signed_headers
 
 LogCapture = pytest.LogCaptureFixture
 REFUSED = {"error": "request verification failed"}
