@@ -1,0 +1,366 @@
+"""Typed text resolves to the intent and slots Alexa would send, from the model's own samples.
+
+`tpi-skill ask` / `chat` depend on this standing in for Alexa's NLU: every sample must come back to its
+own intent in every locale, paraphrases must land on the right topic, slot synonyms must resolve to the
+architecture's ids, and anything off-topic must go to AMAZON.FallbackIntent rather than a wrong answer.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+import time
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from skill import nlu
+from skill.model_builder import LOCALES, build_model, resolver_phrases
+from skill.nlu import FALLBACK_INTENT, IntentMatch, SlotValue, resolve
+
+SLOT = re.compile(r"\{(\w+)\}")
+
+
+def intents(locale: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = build_model(locale)["interactionModel"]["languageModel"]["intents"]
+    return found
+
+
+def slot_values(locale: str) -> dict[str, list[tuple[str, str]]]:
+    """Every spoken form (value and synonyms) of every slot type, with its id."""
+    types = build_model(locale)["interactionModel"]["languageModel"]["types"]
+    return {
+        t["name"]: [
+            (spoken, v["id"]) for v in t["values"] for spoken in [v["name"]["value"], *v["name"]["synonyms"]]
+        ]
+        for t in types
+    }
+
+
+# --- every sample comes back to its own intent ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_slotless_sample_resolves_to_its_intent(locale: str) -> None:
+    wrong = [
+        (s, i["name"], resolve(s, locale).intent)
+        for i in intents(locale)
+        for s in i["samples"]
+        if not SLOT.search(s) and resolve(s, locale) != IntentMatch(i["name"])
+    ]
+    assert wrong == []
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_slot_sample_with_every_value_resolves_to_its_intent_and_id(locale: str) -> None:
+    values = slot_values(locale)
+    wrong = []
+    for intent in intents(locale):
+        types = {s["name"]: s["type"] for s in intent.get("slots", [])}
+        for sample in intent["samples"]:
+            for slot in SLOT.findall(sample):
+                for spoken, value_id in values[types[slot]]:
+                    text = sample.replace("{" + slot + "}", spoken)
+                    got = resolve(text, locale)
+                    if got.intent != intent["name"] or got.slots[slot].resolved_id != value_id:
+                        wrong.append((text, got))
+    assert wrong == []
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_resolver_only_phrase_resolves_to_its_built_in(locale: str) -> None:
+    wrong = [
+        (phrase, name, resolve(phrase, locale).intent)
+        for name, phrases in resolver_phrases(locale).items()
+        for phrase in phrases
+        if resolve(phrase, locale) != IntentMatch(name)
+    ]
+    assert wrong == []
+
+
+# --- paraphrases, punctuation, case, fillers --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Alexa, which muscles are treated?", "TreatedMusclesIntent"),
+        ("WHICH MUSCLES ARE TREATED!!!", "TreatedMusclesIntent"),
+        ("  which   muscles\tare treated  ", "TreatedMusclesIntent"),
+        ("Can you please tell me which muscles are treated?", "TreatedMusclesIntent"),
+        ("which muscles are treated, thanks", "TreatedMusclesIntent"),
+        ("ask trigger point guide which muscles are treated", "TreatedMusclesIntent"),
+        ("what muscles do they usually inject", "TreatedMusclesIntent"),
+        ("muscles", "TreatedMusclesIntent"),
+        ("What\u2019s a trigger point injection?", "TriggerPointInjectionsIntent"),
+        ("whats a trigger point injection", "TriggerPointInjectionsIntent"),
+        ("what exactly are trigger point injections", "TriggerPointInjectionsIntent"),
+        ("i'd like to know about trigger point injections", "TriggerPointInjectionsIntent"),
+        ("what are the benefits of these injections", "BenefitsIntent"),
+        ("how could a trigger point injection help me", "BenefitsIntent"),
+        ("will it help my range of motion", "BenefitsIntent"),
+        ("what causes a trigger point", "TriggerPointsIntent"),
+        ("what are knots in the muscle", "TriggerPointsIntent"),
+        ("how does the doctor find the trigger points", "FindingTriggerPointsIntent"),
+        ("what's a twitch response", "FindingTriggerPointsIntent"),
+        ("what medicine do they inject", "InjectedMedicineIntent"),
+        ("is there a steroid in the injection", "InjectedMedicineIntent"),
+        ("where could I feel the pain", "PainLocationsIntent"),
+        ("can a trigger point cause pain in the buttocks", "PainLocationsIntent"),
+        ("what's piriformis syndrome", "PiriformisSyndromeIntent"),
+        ("why do I have numbness down my leg", "PiriformisSyndromeIntent"),
+        ("when would a trigger point injection be recommended", "WhenRecommendedIntent"),
+        ("painkillers have not helped", "WhenRecommendedIntent"),
+        ("Are trigger point injections safe?", "SafetyIntent"),
+        ("is a trigger point injection dangerous", "SafetyIntent"),
+        ("does the injection hurt", "NotCoveredIntent"),
+        ("how much do trigger point injections cost", "NotCoveredIntent"),
+        ("is it safe if I'm pregnant", "NotCoveredIntent"),
+        ("tell me more please", "TellMeMoreIntent"),
+        ("more details please", "TellMeMoreIntent"),
+        ("please speak more slowly", "SpeakSlowerIntent"),
+        ("can you talk a bit slower", "SpeakSlowerIntent"),
+        ("speak a little faster please", "SpeakFasterIntent"),
+        ("go back to the normal speed", "NormalSpeedIntent"),
+        ("what else can I ask?", "AMAZON.HelpIntent"),
+        ("help", "AMAZON.HelpIntent"),
+        ("yes please", "AMAZON.YesIntent"),
+        ("No, thank you.", "AMAZON.NoIntent"),
+        ("say that again", "AMAZON.RepeatIntent"),
+        ("start over", "AMAZON.StartOverIntent"),
+        ("go home", "AMAZON.NavigateHomeIntent"),
+        ("stop", "AMAZON.StopIntent"),
+        ("cancel", "AMAZON.CancelIntent"),
+        # Phrasings that are in no sample, one or two per topic.
+        ("explain what a trigger point injection is", "TriggerPointInjectionsIntent"),
+        ("what's involved in a trigger point injection", "TriggerPointInjectionsIntent"),
+        ("which muscle groups are commonly injected", "TreatedMusclesIntent"),
+        ("where on the body are the injections given", "TreatedMusclesIntent"),
+        ("how will a trigger point injection help my back", "BenefitsIntent"),
+        ("can it improve my muscle performance", "BenefitsIntent"),
+        ("how do trigger points form", "TriggerPointsIntent"),
+        ("how do doctors identify trigger points", "FindingTriggerPointsIntent"),
+        ("what does palpation mean", "FindingTriggerPointsIntent"),
+        ("what kind of medicine is in the injection", "InjectedMedicineIntent"),
+        ("is it a steroid injection", "InjectedMedicineIntent"),
+        ("can trigger points cause pain in my neck", "PainLocationsIntent"),
+        ("what is the sciatic nerve", "PiriformisSyndromeIntent"),
+        ("why does my leg go numb", "PiriformisSyndromeIntent"),
+        ("should i get a trigger point injection", "WhenRecommendedIntent"),
+        ("my painkillers aren't working", "WhenRecommendedIntent"),
+        ("are the shots safe", "SafetyIntent"),
+        ("will the injection be painful", "NotCoveredIntent"),
+        ("how many injections do i need", "NotCoveredIntent"),
+        ("keep going please", "TellMeMoreIntent"),
+        ("you are speaking too fast", "SpeakSlowerIntent"),
+        ("you're speaking too slowly", "SpeakFasterIntent"),
+        ("reset to normal speed", "NormalSpeedIntent"),
+        ("what topics can you help with", "AMAZON.HelpIntent"),
+    ],
+)
+def test_paraphrases_and_variants(text: str, expected: str) -> None:
+    assert resolve(text).intent == expected
+
+
+@pytest.mark.parametrize(
+    ("locale", "text", "expected"),
+    [
+        ("en-GB", "is it a local anaesthetic", "InjectedMedicineIntent"),
+        ("en-GB", "what's in the jab", "InjectedMedicineIntent"),
+        ("en-AU", "physiotherapy didn't help", "WhenRecommendedIntent"),
+        ("en-IN", "why do muscle fibres get tight", "TriggerPointsIntent"),
+        ("en-CA", "physiotherapy didn't help", "WhenRecommendedIntent"),
+        ("en-US", "is it a local anesthetic", "InjectedMedicineIntent"),
+        # Typed text in the other spelling still lands, through spelling correction.
+        ("en-US", "is it a local anaesthetic", "InjectedMedicineIntent"),
+        ("en-GB", "is it a local anesthetic", "InjectedMedicineIntent"),
+    ],
+)
+def test_locale_spellings_resolve(locale: str, text: str, expected: str) -> None:
+    assert resolve(text, locale).intent == expected
+
+
+# --- slots ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "muscle_id"),
+    [
+        ("tell me about the traps", "trapezius"),
+        ("what about the trapezius", "trapezius"),
+        ("what is the Trapezius muscle?", "trapezius"),
+        ("trapezius", "trapezius"),
+        ("my upper traps", "trapezius"),
+        ("what about the QL", "quadratus_lumborum"),
+        ("q. l.", "quadratus_lumborum"),
+        ("what is the quadratus lumborum", "quadratus_lumborum"),
+        ("the deep lower back muscle", "quadratus_lumborum"),
+        ("I have pain in the side of my neck", "levator_scapulae"),
+        ("tell me about the levator scapulae", "levator_scapulae"),
+        ("levator", "levator_scapulae"),
+        ("glute med", "gluteus_medius"),
+        ("can you inject my gluteus medius", "gluteus_medius"),
+        ("what about the hip muscle", "gluteus_medius"),
+        ("my glutes", "gluteus_medius"),
+        ("what is a trapezious", "trapezius"),
+    ],
+)
+def test_muscle_synonyms_resolve_to_the_architecture_ids(text: str, muscle_id: str) -> None:
+    match = resolve(text)
+    assert match.intent == "MuscleIntent"
+    assert match.slots["muscle"].resolved_id == muscle_id
+    assert match.slots["muscle"].resolved_name == muscle_id.replace("_", " ")
+
+
+def test_slot_value_keeps_what_was_said() -> None:
+    assert resolve("tell me about the traps").slots == {
+        "muscle": SlotValue("muscle", "traps", "trapezius", "trapezius")
+    }
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "tell me about the biceps muscle",
+        "can you inject my biceps",
+        "i have pain in my calf muscle",
+        "hamstring muscle",
+    ],
+)
+def test_unknown_muscle_is_no_match(text: str) -> None:
+    match = resolve(text)
+    assert match.intent == "MuscleIntent"
+    assert match.slots["muscle"].resolved_id is None
+    assert match.slots["muscle"].resolved_name is None
+
+
+@pytest.mark.parametrize(
+    ("text", "subject_id"),
+    [
+        ("what are the side effects", "side_effects"),
+        ("are there any risks", "risks"),
+        ("what about the cost", "cost"),
+        ("what about the price", "cost"),
+        ("does the leaflet say anything about pregnancy", "pregnancy"),
+        ("what about recovery time", "recovery"),
+        ("what about how many injections", "number_of_injections"),
+        ("how about who gives the injection", "who_gives"),
+        ("what are the complications", "risks"),
+        ("is it safe if I'm pregnant", "pregnancy"),
+    ],
+)
+def test_uncovered_subjects_resolve(text: str, subject_id: str) -> None:
+    match = resolve(text)
+    assert match.intent == "NotCoveredIntent"
+    assert match.slots["subject"].resolved_id == subject_id
+
+
+def test_slotless_not_covered_question_has_no_slot() -> None:
+    assert resolve("does it hurt") == IntentMatch("NotCoveredIntent")
+
+
+def test_declared_slots() -> None:
+    assert nlu.declared_slots("MuscleIntent") == {"muscle": "MUSCLE"}
+    assert nlu.declared_slots("NotCoveredIntent", "en-GB") == {"subject": "UNCOVERED_SUBJECT"}
+    assert nlu.declared_slots("SafetyIntent") == {}
+
+
+# --- off-topic goes to the fallback intent ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "what's the weather",
+        "what is the weather like tomorrow",
+        "play music",
+        "play some jazz",
+        "tell me a joke",
+        "set a timer for ten minutes",
+        "what time is it",
+        "who won the football",
+        "what is the meaning of life",
+        "order a pizza",
+        "turn on the lights",
+        "how do I cook pasta",
+        "what about the weather",
+        "hello",
+        "blah blah blah",
+        "asdfghjkl",
+        "",
+        "   ",
+        "?!.,",
+        "alexa",
+        "please",
+        "what is your name",
+        "how are you",
+        "good morning",
+        "who is the president",
+        "what is a good recipe for soup",
+        "what is the stock price of amazon",
+        "can dogs eat chocolate",
+        "remind me to take my pills",
+        "what is diabetes",
+    ],
+)
+def test_unrelated_text_goes_to_fallback(text: str) -> None:
+    assert resolve(text) == IntentMatch(FALLBACK_INTENT)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_fallback_in_every_locale(locale: str) -> None:
+    assert resolve("what's the weather", locale).intent == FALLBACK_INTENT
+
+
+def test_unknown_locale_is_refused() -> None:
+    with pytest.raises(ValueError, match="unsupported locale"):
+        resolve("help", "fr-FR")
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.text(max_size=200))
+def test_any_text_resolves_to_a_model_intent(text: str) -> None:
+    known = {i["name"] for i in intents("en-US")}
+    match = resolve(text)
+    assert match.intent in known
+    declared = nlu.declared_slots(match.intent)
+    assert set(match.slots) <= set(declared)
+
+
+# --- normalisation -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Alexa, what's a trigger point?", "what is a trigger point"),
+        ("Hey Alexa can you please tell me more, thanks", "tell me more"),
+        ("I don't know", "i do not know"),
+        ("won't it hurt", "will not it hurt"),
+        ("Q. L.", "ql"),
+        ("over-the-counter painkillers", "over the counter painkillers"),
+        ("tell trigger point guide to speak slower", "speak slower"),
+        ("which muscles are treated from trigger point guide", "which muscles are treated"),
+    ],
+)
+def test_normalise(text: str, expected: str) -> None:
+    assert nlu.normalise(text) == expected
+
+
+# --- speed ---------------------------------------------------------------------------------------------
+
+
+def test_resolution_is_fast() -> None:
+    texts = ["which muscles are treated", "tell me about the traps", "does the injection hurt a lot"]
+    for text in texts:
+        resolve(text)  # compile the locale once
+    timings = []
+    for _ in range(200):
+        for text in texts:
+            start = time.perf_counter()
+            resolve(text)
+            timings.append(time.perf_counter() - start)
+    # Typically 20 to 100 microseconds; the bound leaves room for a loaded, shared CI machine.
+    assert statistics.median(timings) < 0.001
