@@ -93,24 +93,30 @@ class _AlexaEndpoint(SkillAdapter):  # type: ignore[misc]
         except VerificationException as exc:
             return _refused(getattr(exc, "reason", type(exc).__name__))
         except SerializationException:
-            return self._unreadable(text)
+            return self._empty_if_genuine(text, readable=False)
         except Exception as exc:
             # Types only: a handler's message could quote what the user said.
             logger.error("Skill dispatch failed (%s); answering with an empty response", type(exc).__name__)
-            return jsonify(EMPTY_RESPONSE)
+            return self._empty_if_genuine(text, readable=True)
         return jsonify(result)
 
-    def _unreadable(self, text: str) -> Response | tuple[Response, int]:
-        """ask-sdk could not deserialize the envelope: verify it ourselves before deciding."""
+    def _empty_if_genuine(self, text: str, *, readable: bool) -> Response | tuple[Response, int]:
+        """A failure we cannot tell apart from one before verification: verify before answering.
+
+        ask-sdk deserializes before its verifiers run, so neither a deserialization error (for example a
+        request type newer than the installed SDK) nor an odd exception proves the request was checked.
+        Only a request that passes our checks gets the empty 200; an unverified one gets 400.
+        """
         headers = dict(request.headers.items())
         try:
             for check in self._checks:
                 check.verify(headers, text, None)
         except VerificationException as exc:
             return _refused(getattr(exc, "reason", type(exc).__name__))
-        if not self._signature_checked:
-            return _bad_envelope("ask-sdk cannot deserialize the envelope")
-        logger.warning("Verified request ask-sdk cannot deserialize; answering with an empty response")
+        if not readable:
+            if not self._signature_checked:
+                return _bad_envelope("ask-sdk cannot deserialize the envelope")
+            logger.warning("Verified request ask-sdk cannot deserialize; answering with an empty response")
         return jsonify(EMPTY_RESPONSE)
 
 

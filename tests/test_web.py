@@ -400,3 +400,24 @@ def test_responses_are_json(client: FlaskClient) -> None:
     for response in (post(client, body, signed_headers(body)), post(client, b"x"), client.get("/")):
         assert response.mimetype == "application/json"
         json.loads(response.get_data())
+
+
+class _CrashingSerializer:
+    """Stands in for an SDK deserializer that fails with something other than SerializationException."""
+
+    def deserialize(self, payload: str, obj_type: Any) -> Any:
+        raise TypeError("unexpected shape")
+
+
+@pytest.mark.parametrize(("signed", "status"), [(False, 400), (True, 200)])
+def test_odd_sdk_failure_before_verification_answers_only_genuine_requests(
+    caplog: LogCapture, signed: bool, status: int
+) -> None:
+    skill = SkillBuilder().create()
+    skill.serializer = _CrashingSerializer()
+    client = create_app(skill, skill_id=SKILL_ID, verifier=make_verifier()).test_client()
+    body = envelope()
+    response = post(client, body, signed_headers(body) if signed else {})
+    assert response.status_code == status
+    assert response.get_json() == (EMPTY_RESPONSE if signed else REFUSED)
+    assert "unexpected shape" not in caplog.text
