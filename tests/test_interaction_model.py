@@ -322,9 +322,11 @@ def test_lint_catches_too_few_samples(model: dict[str, Any]) -> None:
     assert_flags(model, "SafetyIntent: 14 samples, needs at least 15")
 
 
-def test_lint_catches_an_intent_only_reachable_with_launch_words(model: dict[str, Any]) -> None:
-    tell_only = [f"tell me about safety number {letter}" for letter in "abcdefghijklmnop"]
-    intent(model, "SafetyIntent")["samples"] = tell_only
+@pytest.mark.parametrize("carrier", ["tell me about safety number", "is the basket safe number"])
+def test_lint_catches_an_intent_only_reachable_with_launch_words(model: dict[str, Any], carrier: str) -> None:
+    # virtual-alexa matches launch words anywhere, even inside "basket".
+    launch_only = [f"{carrier} {letter}" for letter in "abcdefghijklmnop"]
+    intent(model, "SafetyIntent")["samples"] = launch_only
     assert_flags(model, "SafetyIntent: needs 3 samples without")
 
 
