@@ -117,6 +117,10 @@ def load_source() -> Mapping[str, Any]:
             _check_strings(extra, f"variant {group} samples of {name}")
     for name, phrases in (data.get("resolver_only") or {}).items():
         _check_strings(phrases, f"resolver_only {name}")
+    for name, words in (data.get("resolver_type_hints") or {}).items():
+        if name not in data.get("types", {}):
+            raise ValueError(f"model.yaml: resolver_type_hints names unknown type {name}")
+        _check_strings(words, f"resolver_type_hints {name}")
     return data
 
 
@@ -179,6 +183,12 @@ def resolver_phrases(locale: str) -> dict[str, list[str]]:
     """Plain phrases for built-in intents that Alexa knows already; only the local resolver uses them."""
     _check_locale(locale)
     return {name: list(phrases) for name, phrases in (load_source().get("resolver_only") or {}).items()}
+
+
+def resolver_type_hints(locale: str) -> dict[str, list[str]]:
+    """Words showing that an unrecognised slot value still belongs to the type ("biceps" for MUSCLE)."""
+    _check_locale(locale)
+    return {name: list(words) for name, words in (load_source().get("resolver_type_hints") or {}).items()}
 
 
 def render(model: Mapping[str, Any]) -> str:

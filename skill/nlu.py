@@ -38,6 +38,7 @@ COVERAGE_SHARE = 0.3
 # enough to be a name rather than a sentence, and only with some evidence that the text is about the
 # skill's subject (see _Pattern.topical): otherwise "what's the weather" would be an unknown muscle.
 MAX_UNRESOLVED_CAPTURE_WORDS = 4
+MAX_BARE_SLOT_WORDS = 2
 # Unknown words shorter than this are not spelling-corrected: too many short words are near each other.
 MIN_CORRECTABLE_LENGTH = 5
 CORRECTION_CUTOFF = 0.84
@@ -249,7 +250,7 @@ class _Index:
     patterns: tuple[_Pattern, ...]
     values: Mapping[str, Mapping[str, tuple[str, str]]]  # type -> spoken key -> (id, name)
     entity_regex: Mapping[str, re.Pattern[str]]  # type -> any synonym as whole words, longest first
-    type_words: Mapping[str, frozenset[str]]  # type -> telling words of its values ("muscle", "effect")
+    type_words: Mapping[str, frozenset[str]]  # type -> words of its values and hints ("muscle", "biceps")
     entries: tuple[_Entry, ...]
     postings: Mapping[str, tuple[int, ...]]  # content word -> entries holding it
     intent_words: Mapping[str, frozenset[str]]  # intent -> content words of all its samples
@@ -313,8 +314,12 @@ def _index(locale: str) -> _Index:
                 keys.setdefault(" ".join(tokens), target)
                 keys.setdefault(_spoken_key(tokens), target)
         values[slot_type["name"]] = keys
+        hints = model_builder.resolver_type_hints(locale).get(slot_type["name"], [])
+        vocabulary.update(
+            w for h in hints for w in _clean_tokens(h)
+        )  # never "correct" infection to injection
         type_words[slot_type["name"]] = _content(
-            w for s in spoken_forms for w in s.split() if w not in _GENERIC
+            w for s in [*spoken_forms, *hints] for w in _clean_tokens(s) if w not in _GENERIC
         )
         alternatives = "|".join(re.escape(s) for s in sorted(spoken_forms, key=len, reverse=True))
         entity_regex[slot_type["name"]] = re.compile(rf"(?<!\S)(?:{alternatives})(?!\S)")
@@ -439,7 +444,9 @@ def _match_patterns(index: _Index, text: str) -> tuple[IntentMatch | None, Inten
 
 def _plausible(index: _Index, pattern: _Pattern, slots: Mapping[str, SlotValue]) -> bool:
     """Whether an unresolved slot match is about the skill's subject rather than any old sentence."""
-    if any(len(s.value.split()) > MAX_UNRESOLVED_CAPTURE_WORDS for s in slots.values()):
+    # A sample that is only a slot ("{muscle}") captures the whole text: accept only a name-sized one.
+    longest = MAX_UNRESOLVED_CAPTURE_WORDS if pattern.literal_words else MAX_BARE_SLOT_WORDS
+    if any(len(s.value.split()) > longest for s in slots.values()):
         return False
     if pattern.topical:
         return True

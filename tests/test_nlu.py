@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from skill import nlu
-from skill.model_builder import LOCALES, build_model, resolver_phrases
+from skill.model_builder import LOCALES, build_model, resolver_phrases, resolver_type_hints
 from skill.nlu import FALLBACK_INTENT, IntentMatch, SlotValue, resolve
 
 SLOT = re.compile(r"\{(\w+)\}")
@@ -227,6 +227,10 @@ def test_slot_value_keeps_what_was_said() -> None:
         "can you inject my biceps",
         "i have pain in my calf muscle",
         "hamstring muscle",
+        "what about the biceps",
+        "what is the deltoid",
+        "biceps",
+        "what about my shoulders",
     ],
 )
 def test_unknown_muscle_is_no_match(text: str) -> None:
@@ -255,6 +259,22 @@ def test_uncovered_subjects_resolve(text: str, subject_id: str) -> None:
     match = resolve(text)
     assert match.intent == "NotCoveredIntent"
     assert match.slots["subject"].resolved_id == subject_id
+
+
+@pytest.mark.parametrize("text", ["what about bruising", "are there any allergies", "what about infection"])
+def test_unknown_uncovered_subject_is_no_match(text: str) -> None:
+    match = resolve(text)
+    assert match.intent == "NotCoveredIntent"
+    assert match.slots["subject"].resolved_id is None
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_type_hints_never_resolve_to_an_id(locale: str) -> None:
+    carriers = {"MUSCLE": "tell me about the {} muscle", "UNCOVERED_SUBJECT": "what about {}"}
+    for slot_type, words in resolver_type_hints(locale).items():
+        for word in words:
+            match = resolve(carriers[slot_type].format(word), locale)
+            assert all(slot.resolved_id is None for slot in match.slots.values()), (word, match)
 
 
 def test_slotless_not_covered_question_has_no_slot() -> None:
