@@ -430,7 +430,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Generate interaction_models/<locale>.json from skill/data/model.yaml.",
     )
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if any file is stale")
-    parser.add_argument("--dir", type=Path, default=None, help="output directory (default: %(default)s)")
+    parser.add_argument(
+        "--dir",
+        type=Path,
+        default=None,
+        help="output directory (default: the checkout's interaction_models/)",
+    )
     args = parser.parse_args(argv)
     directory: Path = args.dir or default_directory()
 

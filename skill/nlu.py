@@ -9,7 +9,9 @@ few plain phrases for built-in intents that Alexa knows without samples). In ord
    synonym (Alexa's ER_SUCCESS_MATCH);
 3. a conservative fuzzy match: IDF-weighted word overlap, where words that appear in many intents
    ("injection", "what") count little, and words the model never uses count against the match;
-4. a slot sample whose captured value resolves to nothing ("biceps": ER_SUCCESS_NO_MATCH);
+4. a slot sample whose captured value resolves to nothing ("biceps": ER_SUCCESS_NO_MATCH), when there
+   is a sign the words were meant as that slot (a topical word in the sample, or a word of the slot
+   type or of its `resolver_type_hints`), so "what's the weather" is not an unknown muscle;
 5. otherwise AMAZON.FallbackIntent, as Alexa does for out-of-domain speech.
 
 Everything is compiled once per locale, so resolving is a dictionary lookup or a few dozen regular
@@ -33,6 +35,8 @@ FALLBACK_INTENT = "AMAZON.FallbackIntent"
 # Fuzzy matches below this weighted-overlap score go to the fallback intent. Tuned against
 # tests/test_nlu.py: paraphrases of every topic score above it, small talk and other domains below.
 FUZZY_THRESHOLD = 0.55
+# Share of the fuzzy score given to how much of the text the intent's whole vocabulary covers, next to
+# the overlap with its single closest sample.
 COVERAGE_SHARE = 0.3
 # A slot sample whose value resolves to nothing still counts (step 4) only when the captured text is short
 # enough to be a name rather than a sentence, and only with some evidence that the text is about the
