@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
-from skill import envelopes, nlu
+from skill import envelopes, model_builder, nlu
 from skill.envelopes import LOCALES, SlotFill
 from skill.local import Conversation, Turn
 from skill.speech import rate_percent, ssml_to_text
@@ -20,10 +20,16 @@ QUIT_WORDS = ("quit", "exit", ":q")
 ESPEAK_WORDS_PER_MINUTE = 165
 
 
+def is_launch(text: str) -> bool:
+    """ "open trigger point guide" (or launch/start it) opens the skill; "start over" does not."""
+    words = text.strip().lower().rstrip(".!").split()
+    invocation = str(model_builder.load_source()["invocation_name"]).split()
+    return len(words) > 1 and words[0] in LAUNCH_WORDS and words[1:] == invocation
+
+
 def request_for(text: str, locale: str) -> dict[str, object]:
     """Resolve typed text the way Alexa would, using the interaction model's own samples."""
-    words = text.strip().lower().split()
-    if words and words[0] in LAUNCH_WORDS:
+    if is_launch(text):
         return envelopes.launch(locale)
     match = nlu.resolve(text, locale)
     slots = {
@@ -135,8 +141,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_build_models(args: argparse.Namespace) -> int:
-    from skill import model_builder
-
     return model_builder.main(["--check"] if args.check else [])
 
 

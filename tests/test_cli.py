@@ -85,6 +85,13 @@ def test_chat_starts_a_new_session_after_stop() -> None:
     assert "trapezius" in answers[3]
 
 
+def test_start_over_is_not_mistaken_for_opening_the_skill() -> None:
+    transcript = chat("which muscles are treated", "start over", "yes")
+    answers = [line for line in transcript.splitlines() if line.startswith("Alexa:")]
+    assert "Welcome" in answers[2]
+    assert "relieve" not in answers[3], "start over should forget the offered topic"
+
+
 def test_speak_explains_how_to_install_espeak_when_missing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("shutil.which", lambda _name: None)
     out = io.StringIO()
