@@ -9,7 +9,6 @@ without a screen, through every topic, muscle, uncovered subject, follow-up and 
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,9 +20,10 @@ from skill import apl
 from skill.content import Content, load_content
 from skill.envelopes import LOCALES, SlotFill
 from skill.local import Conversation, Turn
+from tests.node_tools import TOOLS, node_command
 
 ROOT = Path(__file__).resolve().parent.parent
-TOOLS = ROOT / "tools" / "alexa"
+
 SCRIPT = TOOLS / "ssml_check.js"
 NODE_TIMEOUT_S = 180  # ~1,000 strings take well under a second; generous for a busy 2-core machine
 MIN_STRINGS = 500
@@ -34,22 +34,9 @@ ENDINGS = ("AMAZON.StopIntent", "AMAZON.CancelIntent", "AMAZON.NavigateHomeInten
 Collected = dict[str, list[str]]
 
 
-def node_command(script: Path, *arguments: str) -> list[str]:
-    """`node <script>`, failing (not skipping) when the tools are missing, so CI cannot pass without them."""
-    node = shutil.which("node")
-    if node is None:
-        pytest.fail("Node.js is not on PATH: the SSML check needs it (Node 18 or later)")
-    if not (TOOLS / "node_modules" / "ssml-check-core").is_dir():
-        pytest.fail(
-            f"{TOOLS / 'node_modules'} is missing: run `npm ci --prefix tools/alexa` "
-            "(scripts/test.sh does this before pytest)"
-        )
-    return [node, str(script), *arguments]
-
-
 def check_ssml(strings: list[str], locale: str | None = None) -> dict[str, Any]:
     """Pipe `strings` through ssml_check.js and return its report ({"checked", "failures"})."""
-    command = node_command(SCRIPT, *(["--locale", locale] if locale else []))
+    command = node_command(SCRIPT, "ssml-check-core", *(["--locale", locale] if locale else []))
     done = subprocess.run(
         command,
         input=json.dumps(strings),

@@ -8,16 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from skill.verification import RequestVerificationError
 from skill.web import create_app
-
-try:  # `tests` is a package when the repo root is on sys.path, a plain directory otherwise
-    from tests import pki
-except ImportError:
-    import pki  # type: ignore[no-redef]
-
-SKILL_ID = pki.SKILL_ID
-envelope = pki.envelope
-make_verifier = pki.make_verifier
-signed_headers = pki.signed_headers
+from tests import pki
+from tests.pki import SKILL_ID, envelope, make_verifier, signed_headers
 
 THREADS = 16
 ROUNDS = 40

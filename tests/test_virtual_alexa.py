@@ -9,7 +9,6 @@ resolves to its own intent in virtual-alexa too.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,9 +19,10 @@ import pytest
 from skill.speech import rate_percent
 from tests.conftest import spoken_text
 from tests.helpers_server import running_skill
+from tests.node_tools import TOOLS, node_command
 
 ROOT = Path(__file__).resolve().parent.parent
-TOOLS = ROOT / "tools" / "alexa"
+
 SCRIPT = TOOLS / "conversation.js"
 LOCALES = ("en-US", "en-GB")
 NODE_TIMEOUT_S = 180  # 43 turns and ~320 samples take about 2 s; generous for a busy 2-core machine
@@ -91,19 +91,6 @@ Runs = dict[str, Run]
 Turns = dict[str, dict[str, Any]]
 
 
-def node_command(script: Path) -> list[str]:
-    """`node <script>`, failing (not skipping) when the tools are missing, so CI cannot pass without them."""
-    node = shutil.which("node")
-    if node is None:
-        pytest.fail("Node.js is not on PATH: the virtual-alexa check needs it (Node 18 or later)")
-    if not (TOOLS / "node_modules" / "virtual-alexa").is_dir():
-        pytest.fail(
-            f"{TOOLS / 'node_modules'} is missing: run `npm ci --prefix tools/alexa` "
-            "(scripts/test.sh does this before pytest)"
-        )
-    return [node, str(script)]
-
-
 def model_intents(locale: str) -> set[str]:
     model = json.loads((ROOT / "interaction_models" / f"{locale}.json").read_text(encoding="utf-8"))
     return {intent["name"] for intent in model["interactionModel"]["languageModel"]["intents"]}
@@ -120,7 +107,14 @@ def runs(skill_url: str) -> Runs:
     """One virtual-alexa conversation per locale against the same server (the slow part, done once)."""
     results: Runs = {}
     for locale in LOCALES:
-        command = [*node_command(SCRIPT), "--url", skill_url, "--locale", locale, "--samples"]
+        command = [
+            *node_command(SCRIPT, "virtual-alexa"),
+            "--url",
+            skill_url,
+            "--locale",
+            locale,
+            "--samples",
+        ]
         done = subprocess.run(command, capture_output=True, text=True, timeout=NODE_TIMEOUT_S, check=False)
         assert done.stdout.strip(), f"conversation.js printed nothing ({done.returncode}):\n{done.stderr}"
         run: Run = json.loads(done.stdout)

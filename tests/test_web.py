@@ -16,18 +16,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from skill.web import EMPTY_RESPONSE, MAX_BODY_BYTES, create_app
-
-try:  # `tests` is a package when the repo root is on sys.path, a plain directory otherwise
-    from tests import pki
-except ImportError:
-    import pki  # type: ignore[no-redef]
-
-OTHER_SKILL_ID = pki.OTHER_SKILL_ID
-SKILL_ID = pki.SKILL_ID
-CountingFetcher = pki.CountingFetcher
-envelope = pki.envelope
-make_verifier = pki.make_verifier
-signed_headers = pki.signed_headers
+from tests import pki
+from tests.pki import OTHER_SKILL_ID, SKILL_ID, CountingFetcher, envelope, make_verifier, signed_headers
 
 LogCapture = pytest.LogCaptureFixture
 REFUSED = {"error": "request verification failed"}

@@ -19,15 +19,7 @@ from flask import Flask
 
 from skill.serve import UnsafeServeError, check_serve_options, is_loopback, serve
 from skill.wsgi import SKILL_ID_ENV, build_app
-
-try:  # `tests` is a package when the repo root is on sys.path, a plain directory otherwise
-    from tests import pki
-except ImportError:
-    import pki  # type: ignore[no-redef]
-
-OTHER_SKILL_ID = pki.OTHER_SKILL_ID
-SKILL_ID = pki.SKILL_ID
-envelope = pki.envelope
+from tests.pki import OTHER_SKILL_ID, SKILL_ID, envelope
 
 ROOT = Path(__file__).resolve().parent.parent
 
