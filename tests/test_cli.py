@@ -9,6 +9,7 @@ import pytest
 
 from skill.cli import Speaker, main, run_chat
 from skill.local import Conversation
+from tests.helpers_server import running_skill
 
 # A patient's phrasing per topic, and a fact from the leaflet the answer must contain.
 QUESTIONS = {
@@ -47,10 +48,10 @@ def lines(*typed: str) -> Iterator[str | None]:
     yield None
 
 
-def chat(*typed: str, locale: str = "en-US") -> str:
+def chat(*typed: str, locale: str = "en-US", url: str | None = None) -> str:
     out = io.StringIO()
     feed = lines(*typed)
-    assert run_chat(Conversation(locale=locale), lambda: next(feed), out) == 0
+    assert run_chat(Conversation(locale=locale, url=url), lambda: next(feed), out) == 0
     return out.getvalue()
 
 
@@ -83,6 +84,15 @@ def test_chat_starts_a_new_session_after_stop() -> None:
     assert "Goodbye" in answers[1]
     assert "Welcome" in answers[2]
     assert "trapezius" in answers[3]
+
+
+def test_chat_over_http_carries_the_session_like_a_device() -> None:
+    with running_skill() as url:
+        transcript = chat("which muscles are treated", "speak slower", "say that again", "stop", url=url)
+    answers = [line for line in transcript.splitlines() if line.startswith("Alexa:")]
+    assert "trapezius" in answers[1]
+    assert answers[3] == answers[1]
+    assert "Goodbye" in answers[4]
 
 
 def test_start_over_is_not_mistaken_for_opening_the_skill() -> None:
