@@ -1,0 +1,36 @@
+"""Bench-only WSGI app for gunicorn: ``skill.wsgi`` always trusts certifi's roots and fetches over
+HTTPS, so it cannot accept requests signed by a test CA without the network. This module builds the
+same ``create_app`` with verification on (trusting the root in ``BENCH_ROOT_PEM`` and serving the
+chain in ``BENCH_CHAIN_PEM`` from memory, as a warmed production cache would) or off
+(``BENCH_VERIFY=0``). Never use it in production.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.x509.verification import Store
+from flask import Flask
+
+from skill.verification import AlexaRequestVerifier
+from skill.web import create_app
+
+
+def build_app() -> Flask:
+    if os.environ.get("BENCH_VERIFY", "1") == "0":
+        return create_app(verify=False)
+    roots = x509.load_pem_x509_certificates(Path(os.environ["BENCH_ROOT_PEM"]).read_bytes())
+    chain = Path(os.environ["BENCH_CHAIN_PEM"]).read_bytes()
+
+    def fetch(url: str) -> bytes:
+        return chain
+
+    verifier = AlexaRequestVerifier(
+        skill_id=os.environ.get("BENCH_SKILL_ID") or None, trust_store=Store(roots), fetcher=fetch
+    )
+    return create_app(verifier=verifier, skill_id=os.environ.get("BENCH_SKILL_ID") or None)
+
+
+app = build_app()
