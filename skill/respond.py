@@ -15,6 +15,9 @@ from skill.state import SessionState, Spoken
 
 
 def session_state(handler_input: HandlerInput) -> SessionState:
+    if handler_input.request_envelope.session is None:
+        # Some requests come without a session (the SDK refuses attribute access then): nothing to keep.
+        return SessionState({})
     attributes = handler_input.attributes_manager.session_attributes
     return SessionState(attributes if attributes is not None else {})
 
