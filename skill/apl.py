@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import functools
 import json
-from typing import Any
-
-from ask_sdk_model.interfaces.alexa.presentation.apl.render_document_directive import RenderDocumentDirective
+from typing import TYPE_CHECKING, Any
 
 from skill.content import Content, read_data_file
+
+if TYPE_CHECKING:
+    from ask_sdk_model.interfaces.alexa.presentation.apl.render_document_directive import (
+        RenderDocumentDirective,
+    )
 
 TOKEN = "tpi-answer"
 TOPIC_EVENT = "topic"
@@ -44,6 +47,11 @@ def datasource(content: Content, title: str, text: str, topic_id: str | None) ->
 def render_directive(
     content: Content, title: str, text: str, topic_id: str | None
 ) -> RenderDocumentDirective:
+    # Imported here: the APL model package is only needed for devices with a screen (cold start).
+    from ask_sdk_model.interfaces.alexa.presentation.apl.render_document_directive import (
+        RenderDocumentDirective,
+    )
+
     return RenderDocumentDirective(
         token=TOKEN, document=document(), datasources=datasource(content, title, text, topic_id)
     )
