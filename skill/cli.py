@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
-from skill import envelopes, model_builder, nlu
+from skill import content, envelopes, model_builder, nlu
 from skill.envelopes import LOCALES, SlotFill
 from skill.local import Conversation, Turn
 from skill.speech import rate_percent, ssml_to_text
@@ -141,7 +141,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_build_models(args: argparse.Namespace) -> int:
-    return model_builder.main(["--check"] if args.check else [])
+    """Regenerate (or with --check, verify) everything generated from the reviewed sources."""
+    status = model_builder.main(["--check"] if args.check else [])
+    if args.check:
+        if not content.compiled_is_current():
+            print(f"stale: {content.compiled_path()} (run `tpi-skill build-models`)")
+            return 1
+        print(f"{content.compiled_path()} is up to date")
+        return status
+    print(content.write_compiled())
+    return status
 
 
 def _add_talk_options(parser: argparse.ArgumentParser) -> None:

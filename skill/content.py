@@ -1,18 +1,20 @@
-"""The skill's words, loaded once from `data/content.yaml` so a clinician reviews speech in one file."""
+"""The skill's words: a clinician reviews and edits `data/content.yaml`; the skill reads its compiled
+copy `data/content.json`, because importing PyYAML alone cost a Lambda cold start 15 ms.
+
+`tpi-skill build-models` recompiles it, and CI fails when the copy is out of date.
+"""
 
 from __future__ import annotations
 
 import functools
+import json
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
-import yaml
-
-try:  # the C loader parses several times faster, which matters for Lambda cold starts
-    from yaml import CSafeLoader as _Loader
-except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+SOURCE = "content.yaml"
+COMPILED = "content.json"
 
 
 @dataclass(frozen=True)
@@ -146,7 +148,32 @@ def read_data_file(name: str) -> str:
 @functools.cache
 def load_content() -> Content:
     """The skill's content, parsed once per process."""
-    return parse_content(yaml.load(read_data_file("content.yaml"), Loader=_Loader))
+    return parse_content(json.loads(read_data_file(COMPILED)))
+
+
+def compile_content() -> str:
+    """`content.yaml` as the JSON text the skill loads (only the build needs PyYAML)."""
+    import yaml
+
+    raw = yaml.safe_load(read_data_file(SOURCE))
+    parse_content(raw)  # a malformed source fails here, at build time, not on a patient's request
+    note = f"Generated from {SOURCE} by `tpi-skill build-models`: edit that file, not this one."
+    return json.dumps({"_generated": note, **raw}, ensure_ascii=False, indent=1) + "\n"
+
+
+def compiled_path() -> Path:
+    return Path(str(resources.files("skill").joinpath("data", COMPILED)))
+
+
+def compiled_is_current() -> bool:
+    path = compiled_path()
+    return path.exists() and path.read_text(encoding="utf-8") == compile_content()
+
+
+def write_compiled() -> Path:
+    path = compiled_path()
+    path.write_text(compile_content(), encoding="utf-8")
+    return path
 
 
 @functools.cache

@@ -113,3 +113,10 @@ def test_the_safety_answer_claims_no_more_than_the_leaflet() -> None:
     safety = CONTENT.topic_by_id["safety"]
     assert "generally safe" in safety.speech
     assert "generally safe" in normalise(leaflet_text())
+
+
+def test_the_skill_speaks_the_reviewed_file() -> None:
+    """content.json (what the skill loads) is exactly the compiled content.yaml (what clinicians review)."""
+    from skill.content import compiled_is_current
+
+    assert compiled_is_current(), "run `tpi-skill build-models` after editing skill/data/content.yaml"
