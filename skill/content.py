@@ -85,6 +85,10 @@ class Content:
         return {topic.intent: topic for topic in self.topics}
 
     @functools.cached_property
+    def pronunciation_pairs(self) -> tuple[tuple[str, str], ...]:
+        return tuple(sorted(self.pronunciations.items()))
+
+    @functools.cached_property
     def muscle_by_id(self) -> dict[str, Muscle]:
         return {muscle.id: muscle for muscle in self.muscles}
 

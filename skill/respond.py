@@ -42,10 +42,10 @@ def respond(handler_input: HandlerInput, answer: Answer) -> Response:
     rate = current_rate(content, state)
     card_text = answer.card_text or answer.speech
     builder = handler_input.response_builder
-    builder.speak(speak(to_ssml(answer.speech, content.pronunciations), rate))
+    builder.speak(speak(to_ssml(answer.speech, content.pronunciation_pairs), rate))
     builder.set_card(SimpleCard(title=answer.title, content=card_text))
     if answer.reprompt and not answer.end_session:
-        builder.ask(speak(to_ssml(answer.reprompt, content.pronunciations), rate))
+        builder.ask(speak(to_ssml(answer.reprompt, content.pronunciation_pairs), rate))
     builder.set_should_end_session(answer.end_session)
     if has_screen(handler_input) and not answer.end_session:
         builder.add_directive(apl.render_directive(content, answer.title, card_text, answer.topic))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from html import escape as _html_escape
 
 NORMAL_RATE = "100%"
@@ -22,20 +22,26 @@ def quoteattr(value: str) -> str:
     return '"' + _html_escape(value, quote=True) + '"'
 
 
+Pronunciations = tuple[tuple[str, str], ...]
+"""(word, IPA) pairs, hashable so that rendered answers can be cached."""
+
+
 @functools.cache
-def _pronunciation_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+def _pronouncer(pronunciations: Pronunciations) -> tuple[re.Pattern[str], dict[str, str]]:
+    lookup = {word.lower(): ipa for word, ipa in pronunciations}
     # Longest first so a longer entry wins over a word it contains.
-    alternatives = "|".join(re.escape(word) for word in sorted(words, key=len, reverse=True))
-    return re.compile(rf"\b({alternatives})\b", re.IGNORECASE)
+    alternatives = "|".join(re.escape(word) for word in sorted(lookup, key=len, reverse=True))
+    return re.compile(rf"\b({alternatives})\b", re.IGNORECASE), lookup
 
 
-def to_ssml(text: str, pronunciations: Mapping[str, str]) -> str:
+# The skill says the same few hundred sentences again and again: render each once.
+@functools.lru_cache(maxsize=1024)
+def to_ssml(text: str, pronunciations: Pronunciations = ()) -> str:
     """Escape `text` for SSML and wrap each hard word in a `<phoneme>` tag (whole words only)."""
     escaped = escape(text)
     if not pronunciations:
         return escaped
-    lookup = {word.lower(): ipa for word, ipa in pronunciations.items()}
-    pattern = _pronunciation_pattern(tuple(sorted(lookup)))
+    pattern, lookup = _pronouncer(pronunciations)
 
     def tag(match: re.Match[str]) -> str:
         word = match.group(0)

@@ -7,7 +7,7 @@ from typing import Any
 
 from ask_sdk_webservice_support.verifier import AbstractVerifier
 
-from skill.verification.envelope import check_application_id, envelope_facts
+from skill.verification.envelope import check_application_id, envelope_facts, facts_from_model
 from skill.verification.verifier import AlexaRequestVerifier
 
 
@@ -15,7 +15,8 @@ class AskSdkVerifier(AbstractVerifier):
     """Runs ``AlexaRequestVerifier`` on the body text ask-sdk hands over.
 
     ask-sdk passes the body as text decoded from strict UTF-8, so encoding it again gives back the
-    exact bytes Alexa signed. The deserialized envelope is ignored on purpose: see ``envelope``.
+    exact bytes Alexa signed. When ask-sdk hands over the envelope it deserialized from that same text,
+    the timestamp and application ID are read from it rather than parsing the JSON again.
     """
 
     def __init__(self, verifier: AlexaRequestVerifier) -> None:
@@ -24,8 +25,8 @@ class AskSdkVerifier(AbstractVerifier):
     def verify(
         self, headers: Mapping[str, str], serialized_request_env: str, deserialized_request_env: Any
     ) -> None:
-        del deserialized_request_env
-        self.verifier.verify(headers, serialized_request_env.encode("utf-8"))
+        facts = facts_from_model(deserialized_request_env) if deserialized_request_env is not None else None
+        self.verifier.verify(headers, serialized_request_env.encode("utf-8"), facts)
 
 
 class ApplicationIdVerifier(AbstractVerifier):
