@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from skill import model_builder
-from skill.model_builder import LOCALES, build_model, lint_model, main, render, stale_models, write_models
+from skill.model_builder import LOCALES, build_model, main, render, stale_models, write_models
+from skill.model_lint import lint_model
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "interaction_models"
 
