@@ -12,7 +12,6 @@ to stdout as a markdown table and into docs/performance.md between the markers.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import gc
 import http.client
@@ -22,8 +21,6 @@ import os
 import platform
 import re
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,7 +28,7 @@ import sysconfig
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -42,6 +39,7 @@ ROOT = HERE.parent
 sys.path[:0] = [str(HERE), str(ROOT)]
 
 import bench_pki  # noqa: E402  (after the path set-up: run as a script, not a package)
+from bench_server import gunicorn  # noqa: E402
 
 from skill import envelopes  # noqa: E402
 from skill.envelopes import Session  # noqa: E402
@@ -376,58 +374,6 @@ def bench_verify(n: int, n_fresh: int) -> list[Row]:
 
 
 # --- 4. HTTP through gunicorn -------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@contextlib.contextmanager
-def gunicorn(env: dict[str, str]) -> Iterator[tuple[int, int]]:
-    """Serve benchmarks/bench_wsgi.py with the project's gunicorn.conf.py on a free loopback port."""
-    port = free_port()
-    full_env = {**os.environ, **env, "BIND": f"127.0.0.1:{port}", "LOG_LEVEL": "warning"}
-    full_env.pop("ALEXA_SKILL_ID", None)
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "-c",
-        str(ROOT / "gunicorn.conf.py"),
-        "--pythonpath",
-        str(HERE),
-        "bench_wsgi:app",
-    ]
-    proc = subprocess.Popen(
-        command, cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"gunicorn exited: {proc.stderr.read() if proc.stderr else ''}")
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                conn.request("GET", "/healthz")
-                if conn.getresponse().status == 200:
-                    conn.close()
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("gunicorn did not start within 30 s")
-            time.sleep(0.1)
-        yield port, proc.pid
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def children_cpu_seconds(parent: int) -> float:

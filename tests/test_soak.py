@@ -10,10 +10,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,6 +23,7 @@ from skill import envelopes
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import bench_pki  # noqa: E402
+import bench_server  # noqa: E402
 
 REQUESTS = 5000
 WARMUP = 300
@@ -34,13 +31,6 @@ TIME_LIMIT_S = 25.0
 MAX_GROWTH_MIB = 10.0
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads RSS from /proc")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _rss_kib(pid: int) -> int:
@@ -71,44 +61,14 @@ def server(pki: bench_pki.BenchPki) -> Iterator[tuple[int, int]]:
     """gunicorn with one worker on a free loopback port; yields (port, worker pid)."""
     with tempfile.TemporaryDirectory(prefix="tpi-soak-") as tmp:
         root_pem, chain_pem = pki.write(Path(tmp))
-        port = _free_port()
         env = {
-            **os.environ,
-            "BIND": f"127.0.0.1:{port}",
             "WEB_CONCURRENCY": "1",
-            "LOG_LEVEL": "warning",
             "BENCH_ROOT_PEM": str(root_pem),
             "BENCH_CHAIN_PEM": str(chain_pem),
             "BENCH_SKILL_ID": bench_pki.SKILL_ID,
         }
-        env.pop("ALEXA_SKILL_ID", None)
-        command = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py")]
-        command += ["--pythonpath", str(ROOT / "benchmarks"), "bench_wsgi:app"]
-        proc = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                assert proc.poll() is None, "gunicorn exited"
-                try:
-                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                    conn.request("GET", "/healthz")
-                    if conn.getresponse().status == 200:
-                        conn.close()
-                        break
-                except OSError:
-                    pass
-                assert time.monotonic() < deadline, "gunicorn did not start"
-                time.sleep(0.1)
-            yield port, _worker_pid(proc.pid)
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        with bench_server.gunicorn(env) as (port, master):
+            yield port, _worker_pid(master)
 
 
 def _traffic(pki: bench_pki.BenchPki) -> list[tuple[bytes, dict[str, str], int]]:
