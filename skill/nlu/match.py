@@ -1,0 +1,193 @@
+"""Resolves typed text against a locale's compiled index, in order of trust.
+
+1. the normalised text equals a sample;
+2. it matches a sample with slots, and every captured slot value resolves to a slot-type value or
+   synonym (Alexa's ER_SUCCESS_MATCH);
+3. a conservative fuzzy match: IDF-weighted word overlap, where words that appear in many intents
+   ("injection", "what") count little, and words the model never uses count against the match;
+4. a slot sample whose captured value resolves to nothing ("biceps": ER_SUCCESS_NO_MATCH), when there
+   is a sign the words were meant as that slot (a topical word in the sample, or a word of the slot
+   type or of its `resolver_type_hints`), so "what's the weather" is not an unknown muscle;
+5. otherwise AMAZON.FallbackIntent, as Alexa does for out-of-domain speech.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from skill.nlu.index import Index, Pattern, index_for, type_token
+from skill.nlu.text import DETERMINERS, GENERIC, clean_tokens, content_words, spoken_key, strip_fillers
+
+FALLBACK_INTENT = "AMAZON.FallbackIntent"
+
+# Fuzzy matches below this weighted-overlap score go to the fallback intent. Tuned against
+# tests/test_nlu.py: paraphrases of every topic score above it, small talk and other domains below.
+FUZZY_THRESHOLD = 0.55
+# Share of the fuzzy score given to how much of the text the intent's whole vocabulary covers, next to
+# the overlap with its single closest sample.
+COVERAGE_SHARE = 0.3
+# A slot sample whose value resolves to nothing still counts (step 4) only when the captured text is short
+# enough to be a name rather than a sentence, and only with some evidence that the text is about the
+# skill's subject (see Pattern.topical): otherwise "what's the weather" would be an unknown muscle.
+MAX_UNRESOLVED_CAPTURE_WORDS = 4
+MAX_BARE_SLOT_WORDS = 2
+# Unknown words shorter than this are not spelling-corrected: too many short words are near each other.
+MIN_CORRECTABLE_LENGTH = 5
+CORRECTION_CUTOFF = 0.84
+
+
+@dataclass(frozen=True)
+class SlotValue:
+    """One filled slot, shaped like Alexa's: what was said and, if it matched, the slot-type value."""
+
+    name: str
+    value: str
+    resolved_id: str | None  # None means entity resolution found no match (ER_SUCCESS_NO_MATCH)
+    resolved_name: str | None
+
+
+@dataclass(frozen=True)
+class IntentMatch:
+    """The intent typed text resolves to; `slots` holds only the slots the text filled."""
+
+    intent: str
+    slots: dict[str, SlotValue] = field(default_factory=dict)
+
+
+@functools.lru_cache(maxsize=4096)
+def _correct(word: str, locale: str) -> str:
+    index = index_for(locale)
+    close = difflib.get_close_matches(word, index.vocabulary, n=1, cutoff=CORRECTION_CUTOFF)
+    return close[0] if close else word
+
+
+def _resolve_value(index: Index, slot_type: str, tokens: Sequence[str]) -> tuple[str, str] | None:
+    keys = index.values.get(slot_type, {})
+    candidates = [list(tokens)]
+    while candidates[-1] and candidates[-1][0] in DETERMINERS:
+        candidates.append(candidates[-1][1:])
+    for words in list(candidates):
+        if len(words) > 1 and words[-1] in ("muscle", "muscles"):
+            candidates.append(words[:-1])
+    for words in candidates:
+        found = keys.get(" ".join(words)) or keys.get(spoken_key(words))
+        if found:
+            return found
+    return None
+
+
+def _slot_value(index: Index, name: str, slot_type: str, spoken: str) -> SlotValue:
+    found = _resolve_value(index, slot_type, spoken.split())
+    return SlotValue(name, spoken, found[0] if found else None, found[1] if found else None)
+
+
+def _match_patterns(index: Index, text: str) -> tuple[IntentMatch | None, IntentMatch | None]:
+    """Return the best slot-sample match whose values all resolve, and the best one that does not."""
+    resolved: tuple[int, IntentMatch] | None = None
+    unresolved: tuple[int, IntentMatch] | None = None
+    for pattern in index.patterns:
+        found = pattern.regex.fullmatch(text)
+        if not found:
+            continue
+        slots = {name: _slot_value(index, name, t, found.group(name)) for name, t in pattern.slot_types}
+        match = IntentMatch(pattern.intent, slots)
+        if all(s.resolved_id for s in slots.values()):
+            if resolved is None or pattern.literal_words > resolved[0]:
+                resolved = (pattern.literal_words, match)
+        elif _plausible(index, pattern, slots) and (
+            unresolved is None or pattern.literal_words > unresolved[0]
+        ):
+            unresolved = (pattern.literal_words, match)
+    return (resolved[1] if resolved else None), (unresolved[1] if unresolved else None)
+
+
+def _plausible(index: Index, pattern: Pattern, slots: Mapping[str, SlotValue]) -> bool:
+    """Whether an unresolved slot match is about the skill's subject rather than any old sentence."""
+    # A sample that is only a slot ("{muscle}") captures the whole text: accept only a name-sized one.
+    longest = MAX_UNRESOLVED_CAPTURE_WORDS if pattern.literal_words else MAX_BARE_SLOT_WORDS
+    if any(len(s.value.split()) > longest for s in slots.values()):
+        return False
+    if pattern.topical:
+        return True
+    types = dict(pattern.slot_types)
+    return any(
+        content_words(s.value.split()) & index.type_words.get(types[n], frozenset()) for n, s in slots.items()
+    )
+
+
+def _tag_entities(index: Index, text: str) -> tuple[str, dict[str, str]]:
+    """Replace slot values found anywhere in the text by their type token; return what was found."""
+    found: dict[str, str] = {}
+    for slot_type, regex in index.entity_regex.items():
+        hit = regex.search(text)
+        if hit:
+            found[slot_type] = hit.group(0)
+            text = regex.sub(type_token(slot_type), text)
+    return text, found
+
+
+def _fuzzy(index: Index, tokens: Sequence[str]) -> tuple[str, float]:
+    """Best intent by weighted word overlap with its closest sample, blended with how much of the text
+    the intent's vocabulary covers (so "what muscles do they usually inject" counts "muscles" as well as
+    "inject"). Text is scored as typed and with slot values replaced by their type."""
+    text = " ".join(tokens)
+    tagged, _ = _tag_entities(index, text)
+    best_intent, best_score = FALLBACK_INTENT, 0.0
+    plain, typed = content_words(tokens), content_words(tagged.split())
+    for words in [plain] if plain == typed else [plain, typed]:
+        weight = sum(index.idf.get(w, index.unknown_weight) for w in words)
+        closest: dict[str, float] = {}
+        for i in {i for w in words for i in index.postings.get(w, ())}:
+            entry = index.entries[i]
+            shared = words & entry.words
+            if shared <= GENERIC:
+                continue  # "who is the president" shares only "who" with "who is it for"
+            dice = 2 * sum(index.idf[w] for w in shared) / (weight + entry.weight)
+            closest[entry.intent] = max(dice, closest.get(entry.intent, 0.0))
+        for intent, dice in closest.items():
+            coverage = sum(index.idf[w] for w in words & index.intent_words[intent]) / weight
+            score = (1 - COVERAGE_SHARE) * dice + COVERAGE_SHARE * coverage
+            if score > best_score:
+                best_intent, best_score = intent, score
+    return best_intent, best_score
+
+
+def normalise(text: str, locale: str = "en-US") -> str:
+    """The text as the resolver compares it: lowercase words, no punctuation, fillers and wake word gone."""
+    return " ".join(strip_fillers(clean_tokens(text), index_for(locale).invocation))
+
+
+def resolve(text: str, locale: str = "en-US") -> IntentMatch:
+    """Resolve typed text to the intent and slots Alexa would most likely send for it in `locale`."""
+    index = index_for(locale)
+    tokens = strip_fillers(clean_tokens(text), index.invocation)
+    tokens = [
+        _correct(t, locale) if len(t) >= MIN_CORRECTABLE_LENGTH and t not in index.known else t
+        for t in tokens
+    ]
+    if not tokens:
+        return IntentMatch(FALLBACK_INTENT)
+    text = " ".join(tokens)
+
+    intent = index.exact.get(text)
+    if intent:
+        return IntentMatch(intent)
+    resolved, unresolved = _match_patterns(index, text)
+    if resolved:
+        return resolved
+
+    intent, score = _fuzzy(index, tokens)
+    if score >= FUZZY_THRESHOLD:
+        _, entities = _tag_entities(index, text)
+        slots = {
+            name: _slot_value(index, name, slot_type, entities[slot_type])
+            for name, slot_type in index.slots.get(intent, {}).items()
+            if slot_type in entities
+        }
+        return IntentMatch(intent, slots)
+    if unresolved:
+        return unresolved
+    return IntentMatch(FALLBACK_INTENT)
