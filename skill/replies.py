@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from skill.content import Content, Topic
 from skill.speech import join_list, sentences
 
 MAX_ECHOED_CHARS = 40
+LEADING_DETERMINER = re.compile(r"^(?:the|my|a|an|your)\s+", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,7 @@ def muscle_answer(content: Content, muscle_id: str | None, heard: str | None) ->
             topic="muscles",
         )
     unknown = content.unknown_muscle
+    heard = LEADING_DETERMINER.sub("", heard) if heard else heard  # "the my hip flexor" reads badly
     template = unknown.heard if heard and len(heard) <= MAX_ECHOED_CHARS else unknown.unheard
     body = template.format(heard=heard or "", muscles=muscle_names(content))
     return Answer(

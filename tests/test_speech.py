@@ -93,3 +93,8 @@ def test_a_long_heard_value_is_not_echoed(talk: Talk) -> None:
     heard = "muscle " * 20
     text = spoken_text(talk().intent("MuscleIntent", {"muscle": SlotFill(heard)}).speech)
     assert heard.strip() not in text and "that muscle" in text
+
+
+def test_an_unknown_muscle_is_named_once_without_a_doubled_article(talk: Talk) -> None:
+    text = spoken_text(talk().intent("MuscleIntent", {"muscle": SlotFill("my hip flexor")}).speech)
+    assert "about the hip flexor." in text
