@@ -11,10 +11,12 @@ import json
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 SOURCE = "content.yaml"
 COMPILED = "content.json"
+
+_Record = TypeVar("_Record")
 
 
 @dataclass(frozen=True)
@@ -28,9 +30,9 @@ class Topic:
     button: str
     offer: str
     speech: str
-    more: str | None
-    next: str | None
     sources: tuple[str, ...]
+    more: str | None = None
+    next: str | None = None
 
 
 @dataclass(frozen=True)
@@ -97,50 +99,23 @@ class Content:
         return self.phrases[key].format(**values) if values else self.phrases[key]
 
 
-def _topic(raw: dict[str, Any]) -> Topic:
-    return Topic(
-        id=raw["id"],
-        intent=raw["intent"],
-        title=raw["title"],
-        label=raw["label"],
-        button=raw["button"],
-        offer=raw["offer"],
-        speech=raw["speech"],
-        more=raw.get("more"),
-        next=raw.get("next"),
-        sources=tuple(raw["sources"]),
-    )
+def _record(cls: type[_Record], raw: dict[str, Any]) -> _Record:
+    """One YAML mapping as a typed record: lists become tuples, and a missing or misspelt key fails
+    loudly (at build time, when `tpi-skill build-models` compiles the file)."""
+    return cls(**{key: tuple(value) if isinstance(value, list) else value for key, value in raw.items()})
 
 
 def parse_content(raw: dict[str, Any]) -> Content:
-    """Turn the YAML document into typed content; a missing key fails loudly at start-up."""
-    rates = raw["speech_rates"]
-    unknown = raw["unknown_muscle"]
-    not_covered = raw["not_covered"]
+    """Turn the content document into typed content."""
     return Content(
         skill_name=raw["skill_name"],
         pronunciations=dict(raw["pronunciations"]),
-        speech_rates=SpeechRates(levels=tuple(rates["levels"]), normal=int(rates["normal"])),
+        speech_rates=_record(SpeechRates, raw["speech_rates"]),
         phrases=dict(raw["phrases"]),
-        topics=tuple(_topic(item) for item in raw["topics"]),
-        muscles=tuple(
-            Muscle(id=m["id"], name=m["name"], speech=m["speech"], sources=tuple(m["sources"]))
-            for m in raw["muscles"]
-        ),
-        unknown_muscle=UnknownMuscle(
-            heard=unknown["heard"],
-            unheard=unknown["unheard"],
-            title=unknown["title"],
-            sources=tuple(unknown["sources"]),
-        ),
-        not_covered=NotCovered(
-            title=not_covered["title"],
-            named=not_covered["named"],
-            unnamed=not_covered["unnamed"],
-            suggestion=not_covered["suggestion"],
-            suggested_topics=tuple(not_covered["suggested_topics"]),
-            subjects=dict(not_covered["subjects"]),
-        ),
+        topics=tuple(_record(Topic, item) for item in raw["topics"]),
+        muscles=tuple(_record(Muscle, item) for item in raw["muscles"]),
+        unknown_muscle=_record(UnknownMuscle, raw["unknown_muscle"]),
+        not_covered=_record(NotCovered, raw["not_covered"]),
     )
 
 
