@@ -40,12 +40,12 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _slot_json(name: str, fill: SlotFill, skill_id: str) -> dict[str, Any]:
+def _slot_json(name: str, fill: SlotFill) -> dict[str, Any]:
     slot: dict[str, Any] = {"name": name, "confirmationStatus": "NONE"}
     if fill.value is None:
         return slot
     slot["value"] = fill.value
-    authority = f"amzn1.er-authority.echo-sdk.{skill_id}.{fill.slot_type or name}"
+    authority = f"amzn1.er-authority.echo-sdk.{LOCAL_SKILL_ID}.{fill.slot_type or name}"
     if fill.resolved_id is not None:
         resolution = {
             "authority": authority,
@@ -99,7 +99,7 @@ def launch(locale: str = "en-US") -> dict[str, Any]:
 
 
 def intent(name: str, slots: dict[str, SlotFill] | None = None, locale: str = "en-US") -> dict[str, Any]:
-    filled = {slot: _slot_json(slot, fill, LOCAL_SKILL_ID) for slot, fill in (slots or {}).items()}
+    filled = {slot: _slot_json(slot, fill) for slot, fill in (slots or {}).items()}
     return {
         "type": "IntentRequest",
         "locale": locale,
