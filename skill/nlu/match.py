@@ -129,12 +129,10 @@ def _tag_entities(index: Index, text: str) -> tuple[str, dict[str, str]]:
     return text, found
 
 
-def _fuzzy(index: Index, tokens: Sequence[str]) -> tuple[str, float]:
+def _fuzzy(index: Index, tokens: Sequence[str], tagged: str) -> tuple[str, float]:
     """Best intent by weighted word overlap with its closest sample, blended with how much of the text
     the intent's vocabulary covers (so "what muscles do they usually inject" counts "muscles" as well as
-    "inject"). Text is scored as typed and with slot values replaced by their type."""
-    text = " ".join(tokens)
-    tagged, _ = _tag_entities(index, text)
+    "inject"). Text is scored as typed (`tokens`) and with slot values replaced by their type (`tagged`)."""
     best_intent, best_score = FALLBACK_INTENT, 0.0
     plain, typed = content_words(tokens), content_words(tagged.split())
     for words in [plain] if plain == typed else [plain, typed]:
@@ -179,9 +177,9 @@ def resolve(text: str, locale: str = "en-US") -> IntentMatch:
     if resolved:
         return resolved
 
-    intent, score = _fuzzy(index, tokens)
+    tagged, entities = _tag_entities(index, text)
+    intent, score = _fuzzy(index, tokens, tagged)
     if score >= FUZZY_THRESHOLD:
-        _, entities = _tag_entities(index, text)
         slots = {
             name: _slot_value(index, name, slot_type, entities[slot_type])
             for name, slot_type in index.slots.get(intent, {}).items()
