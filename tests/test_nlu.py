@@ -7,6 +7,7 @@ architecture's ids, and anything off-topic must go to AMAZON.FallbackIntent rath
 
 from __future__ import annotations
 
+import functools
 import re
 import statistics
 import time
@@ -26,6 +27,12 @@ SLOT = re.compile(r"\{(\w+)\}")
 def intents(locale: str) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = build_model(locale)["interactionModel"]["languageModel"]["intents"]
     return found
+
+
+@functools.cache
+def declared_slots(locale: str) -> dict[str, frozenset[str]]:
+    """Every intent of the model with the names of the slots it declares."""
+    return {i["name"]: frozenset(s["name"] for s in i.get("slots", [])) for i in intents(locale)}
 
 
 def slot_values(locale: str) -> dict[str, list[tuple[str, str]]]:
@@ -281,12 +288,6 @@ def test_slotless_not_covered_question_has_no_slot() -> None:
     assert resolve("does it hurt") == IntentMatch("NotCoveredIntent")
 
 
-def test_declared_slots() -> None:
-    assert nlu.declared_slots("MuscleIntent") == {"muscle": "MUSCLE"}
-    assert nlu.declared_slots("NotCoveredIntent", "en-GB") == {"subject": "UNCOVERED_SUBJECT"}
-    assert nlu.declared_slots("SafetyIntent") == {}
-
-
 # --- off-topic goes to the fallback intent ----------------------------------------------------------------
 
 
@@ -342,11 +343,10 @@ def test_unknown_locale_is_refused() -> None:
 @settings(max_examples=300, deadline=None, derandomize=True)
 @given(st.text(max_size=200))
 def test_any_text_resolves_to_a_model_intent(text: str) -> None:
-    known = {i["name"] for i in intents("en-US")}
+    declared = declared_slots("en-US")
     match = resolve(text)
-    assert match.intent in known
-    declared = nlu.declared_slots(match.intent)
-    assert set(match.slots) <= set(declared)
+    assert match.intent in declared
+    assert set(match.slots) <= declared[match.intent]
 
 
 # --- normalisation -------------------------------------------------------------------------------------

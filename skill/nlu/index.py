@@ -79,7 +79,6 @@ def index_for(locale: str) -> Index:
     ]
     for intent, extra in model_builder.resolver_phrases(locale).items():
         phrases.extend((intent, p, False) for p in extra)
-        slots.setdefault(intent, {})
 
     values: dict[str, dict[str, tuple[str, str]]] = {}
     entity_regex: dict[str, re.Pattern[str]] = {}
@@ -171,8 +170,3 @@ def index_for(locale: str) -> Index:
         known=frozenset(vocabulary) | STOPWORDS,
         slots=slots,
     )
-
-
-def declared_slots(intent: str, locale: str = "en-US") -> dict[str, str]:
-    """Slot names and types the model declares for `intent`, for building a full Alexa intent object."""
-    return dict(index_for(locale).slots.get(intent, {}))
