@@ -153,18 +153,21 @@ def _fuzzy(index: Index, tokens: Sequence[str], tagged: str) -> tuple[str, float
     return best_intent, best_score
 
 
+def _words_of(index: Index, text: str) -> list[str]:
+    return strip_fillers(clean_tokens(text), index.invocation)
+
+
 def normalise(text: str, locale: str = "en-US") -> str:
     """The text as the resolver compares it: lowercase words, no punctuation, fillers and wake word gone."""
-    return " ".join(strip_fillers(clean_tokens(text), index_for(locale).invocation))
+    return " ".join(_words_of(index_for(locale), text))
 
 
 def resolve(text: str, locale: str = "en-US") -> IntentMatch:
     """Resolve typed text to the intent and slots Alexa would most likely send for it in `locale`."""
     index = index_for(locale)
-    tokens = strip_fillers(clean_tokens(text), index.invocation)
     tokens = [
         _correct(t, locale) if len(t) >= MIN_CORRECTABLE_LENGTH and t not in index.known else t
-        for t in tokens
+        for t in _words_of(index, text)
     ]
     if not tokens:
         return IntentMatch(FALLBACK_INTENT)
