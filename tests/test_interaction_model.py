@@ -6,8 +6,8 @@ these tests regenerate every locale and run the lint, and prove the lint can fai
 
 from __future__ import annotations
 
-import copy
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -101,9 +101,20 @@ def test_output_is_deterministic_and_parseable() -> None:
         assert json.loads(text) == build_model(locale)
 
 
+def containers(value: object) -> Iterator[object]:
+    """Every dict and list inside `value`, itself included."""
+    if isinstance(value, dict | list):
+        yield value
+        for item in value.values() if isinstance(value, dict) else value:
+            yield from containers(item)
+
+
 def test_build_model_returns_a_fresh_copy() -> None:
-    model = build_model("en-US")
-    language_model(model)["intents"].clear()
+    """Callers (and the lint tests below) change what they get: no dict or list may be shared."""
+    first, second = build_model("en-US"), build_model("en-US")
+    shared = {id(c) for c in containers(first)} & {id(c) for c in containers(second)}
+    assert shared == set()
+    language_model(first)["intents"].clear()
     assert language_model(build_model("en-US"))["intents"]
 
 
@@ -196,28 +207,14 @@ def test_lint_passes_on_our_models(locale: str) -> None:
 
 @pytest.fixture
 def model() -> dict[str, Any]:
-    return copy.deepcopy(build_model("en-US"))
+    """A model each test may break: build_model returns a fresh one every call (tested above)."""
+    return build_model("en-US")
 
 
 def assert_flags(model: dict[str, Any], *fragments: str) -> None:
     problems = lint_model(model)
     for fragment in fragments:
         assert any(fragment in p for p in problems), f"no problem mentions {fragment!r}: {problems}"
-
-
-def test_lint_catches_a_sample_in_two_intents(model: dict[str, Any]) -> None:
-    intent(model, "SafetyIntent")["samples"].append("Which  muscles are treated")
-    assert_flags(model, "also in TreatedMusclesIntent")
-
-
-def test_lint_catches_a_sample_twice_in_one_intent(model: dict[str, Any]) -> None:
-    intent(model, "SafetyIntent")["samples"].append("is it safe")
-    assert_flags(model, "appears twice")
-
-
-def test_lint_catches_an_undeclared_slot(model: dict[str, Any]) -> None:
-    intent(model, "BenefitsIntent")["samples"].append("will it help my {muscle}")
-    assert_flags(model, "undeclared slot {muscle}")
 
 
 def test_lint_catches_an_undefined_slot_type(model: dict[str, Any]) -> None:
@@ -258,37 +255,32 @@ def test_lint_accepts_possessives_and_abbreviations(model: dict[str, Any]) -> No
 
 
 @pytest.mark.parametrize(
-    ("sample", "fragment"),
+    ("name", "sample", "fragment"),
     [
-        ("is it safe after 2 weeks", "digits"),
-        ("is it safe?", "characters Alexa rejects"),
-        ("is it safe, really", "characters Alexa rejects"),
-        ("is it safe & sound", "characters Alexa rejects"),
-        ("is it  safe for kids", "double spaces"),
-        (" is it safe for kids", "leading, trailing"),
-        ("is it safe for my{muscle}", "not separated by spaces"),
-        ("is it safe for my {muscle", "not separated by spaces"),
-        ("is it " + "very " * 45 + "safe", "longer than 200"),
+        ("SafetyIntent", "is it safe after 2 weeks", "digits"),
+        ("SafetyIntent", "is it safe?", "characters Alexa rejects"),
+        ("SafetyIntent", "is it safe, really", "characters Alexa rejects"),
+        ("SafetyIntent", "is it safe & sound", "characters Alexa rejects"),
+        ("SafetyIntent", "is it  safe for kids", "double spaces"),
+        ("SafetyIntent", " is it safe for kids", "leading, trailing"),
+        ("SafetyIntent", "is it safe for my{muscle}", "not separated by spaces"),
+        ("SafetyIntent", "is it safe for my {muscle", "not separated by spaces"),
+        ("SafetyIntent", "is it " + "very " * 45 + "safe", "longer than 200"),
+        ("SafetyIntent", "Which  muscles are treated", "also in TreatedMusclesIntent"),
+        ("SafetyIntent", "is it safe", "appears twice"),
+        ("BenefitsIntent", "will it help my {muscle}", "undeclared slot {muscle}"),
+        ("MuscleIntent", "the {muscle} or the {muscle}", "uses slot {muscle} twice"),
+        ("NotCoveredIntent", "tell me about the {subject}", "same wording as a slot sample of MuscleIntent"),
     ],
 )
-def test_lint_catches_bad_samples(model: dict[str, Any], sample: str, fragment: str) -> None:
-    intent(model, "SafetyIntent")["samples"].append(sample)
+def test_lint_catches_bad_samples(model: dict[str, Any], name: str, sample: str, fragment: str) -> None:
+    intent(model, name)["samples"].append(sample)
     assert_flags(model, fragment)
 
 
 def test_lint_accepts_contractions_hyphens_and_spoken_letters(model: dict[str, Any]) -> None:
     intent(model, "SafetyIntent")["samples"] += ["is it safe for my son's back", "is a t. p. i. low-risk"]
     assert lint_model(model) == []
-
-
-def test_lint_catches_a_slot_used_twice_in_a_sample(model: dict[str, Any]) -> None:
-    intent(model, "MuscleIntent")["samples"].append("the {muscle} or the {muscle}")
-    assert_flags(model, "uses slot {muscle} twice")
-
-
-def test_lint_catches_the_same_wording_for_two_slot_intents(model: dict[str, Any]) -> None:
-    intent(model, "NotCoveredIntent")["samples"].append("tell me about the {subject}")
-    assert_flags(model, "same wording as a slot sample of MuscleIntent")
 
 
 @pytest.mark.parametrize("name", ["Muscle2Intent", "Muscle-Intent", "Muscle Intent", "AMAZON.Help_Intent"])
