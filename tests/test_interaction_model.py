@@ -145,8 +145,10 @@ def test_main_check_lists_stale_and_missing_files(tmp_path: Path, capsys: pytest
     assert stale_models(tmp_path) == [tmp_path / "en-GB.json", tmp_path / "en-IN.json"]
 
 
-def test_committed_models_pass_check() -> None:
-    assert main(["--check", "--dir", str(MODELS_DIR)]) == 0
+def test_check_defaults_to_the_committed_models(capsys: pytest.CaptureFixture[str]) -> None:
+    """What `tpi-skill build-models --check` runs in CI: no --dir, so the checkout's interaction_models/."""
+    assert main(["--check"]) == 0
+    assert f"interaction models in {MODELS_DIR} are up to date" in capsys.readouterr().out
 
 
 # --- what the models contain ---------------------------------------------------------------------------
