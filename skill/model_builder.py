@@ -137,28 +137,28 @@ def model_path(directory: Path, locale: str) -> Path:
     return Path(directory) / f"{locale}.json"
 
 
+def _outdated(directory: Path) -> list[tuple[Path, str]]:
+    """Each model file in `directory` that is missing or differs from the source, with the text it needs."""
+    outdated = []
+    for locale in LOCALES:
+        path, text = model_path(directory, locale), render(build_model(locale))
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            outdated.append((path, text))
+    return outdated
+
+
 def write_models(directory: Path | str) -> list[Path]:
     """Write every locale's model into `directory`; files already up to date are left untouched."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for locale in LOCALES:
-        path = model_path(directory, locale)
-        text = render(build_model(locale))
-        if not path.exists() or path.read_text(encoding="utf-8") != text:
-            path.write_text(text, encoding="utf-8")
-        paths.append(path)
-    return paths
+    for path, text in _outdated(directory):
+        path.write_text(text, encoding="utf-8")
+    return [model_path(directory, locale) for locale in LOCALES]
 
 
 def stale_models(directory: Path | str) -> list[Path]:
     """Return the model files in `directory` that are missing or differ from what the source generates."""
-    stale = []
-    for locale in LOCALES:
-        path = model_path(Path(directory), locale)
-        if not path.exists() or path.read_text(encoding="utf-8") != render(build_model(locale)):
-            stale.append(path)
-    return stale
+    return [path for path, _ in _outdated(Path(directory))]
 
 
 # --- command ------------------------------------------------------------------------------------------
