@@ -20,9 +20,8 @@ from typing import Any
 
 import yaml
 
+from skill.envelopes import LOCALES
 from skill.model_lint import lint_model
-
-LOCALES: tuple[str, ...] = ("en-US", "en-GB", "en-CA", "en-AU", "en-IN")
 
 
 def _source_text() -> str:
