@@ -31,6 +31,22 @@ def free_port() -> int:
         return port
 
 
+def worker_stats(master: int) -> dict[int, list[str]]:
+    """gunicorn's workers (the children of `master`): pid -> the /proc stat fields after the command name.
+
+    In that list ppid is field 1, and user and system CPU ticks are fields 11 and 12.
+    """
+    workers: dict[int, list[str]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the process ended while we looked
+        if int(fields[1]) == master:
+            workers[int(stat.parent.name)] = fields
+    return workers
+
+
 def _wait_until_healthy(proc: subprocess.Popen[bytes], port: int, log: IO[bytes]) -> None:
     deadline = time.monotonic() + START_TIMEOUT_S
     while True:

@@ -39,7 +39,7 @@ ROOT = HERE.parent
 sys.path[:0] = [str(HERE), str(ROOT)]
 
 import bench_pki  # noqa: E402  (after the path set-up: run as a script, not a package)
-from bench_server import gunicorn  # noqa: E402
+from bench_server import gunicorn, worker_stats  # noqa: E402
 
 from skill import envelopes  # noqa: E402
 from skill.envelopes import Session  # noqa: E402
@@ -376,18 +376,10 @@ def bench_verify(n: int, n_fresh: int) -> list[Row]:
 # --- 4. HTTP through gunicorn -------------------------------------------------------------------
 
 
-def children_cpu_seconds(parent: int) -> float:
-    """User + system CPU of ``parent``'s child processes (gunicorn's workers), from /proc."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == parent:  # fields[1] is ppid; utime, stime are fields 11 and 12
-            total += int(fields[11]) + int(fields[12])
-    return total / ticks
+def workers_cpu_seconds(master: int) -> float:
+    """User + system CPU of gunicorn's workers, from /proc."""
+    ticks = sum(int(fields[11]) + int(fields[12]) for fields in worker_stats(master).values())
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -510,9 +502,9 @@ def bench_http(seconds: float, rounds: int, connections: int) -> tuple[str, list
                 order = (True, False) if i % 2 == 0 else (False, True)
                 for verify in order:
                     pid = pid_on if verify else pid_off
-                    cpu_before = children_cpu_seconds(pid)
+                    cpu_before = workers_cpu_seconds(pid)
                     result = load(port_on if verify else port_off, seconds)
-                    cpu = children_cpu_seconds(pid) - cpu_before
+                    cpu = workers_cpu_seconds(pid) - cpu_before
                     result.cpu_ms_per_request = cpu * 1e3 / max(1, result.requests)
                     results[verify].append(result)
             elapsed = time.monotonic() - signed_at

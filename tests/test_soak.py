@@ -40,17 +40,6 @@ def _rss_kib(pid: int) -> int:
     raise AssertionError(f"no VmRSS for {pid}")
 
 
-def _worker_pid(master: int) -> int:
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == master:
-            return int(stat.parent.name)
-    raise AssertionError("gunicorn has no worker")
-
-
 @pytest.fixture(scope="module")
 def pki() -> bench_pki.BenchPki:
     return bench_pki.mint()
@@ -68,7 +57,9 @@ def server(pki: bench_pki.BenchPki) -> Iterator[tuple[int, int]]:
             "BENCH_SKILL_ID": bench_pki.SKILL_ID,
         }
         with bench_server.gunicorn(env) as (port, master):
-            yield port, _worker_pid(master)
+            workers = list(bench_server.worker_stats(master))
+            assert len(workers) == 1, f"expected one gunicorn worker, found {workers}"
+            yield port, workers[0]
 
 
 def _traffic(pki: bench_pki.BenchPki) -> list[tuple[bytes, dict[str, str], int]]:
