@@ -89,19 +89,33 @@ class Row:
     note: str = ""
 
 
+@dataclass(frozen=True)
+class Goal:
+    """What a figure's median ratio should be: as the table prints it, and as a test of the ratio."""
+
+    text: str
+    met: Callable[[float], bool]
+
+
+def at_most(limit: str) -> Goal:
+    return Goal(f"≤ {limit}x", lambda ratio: ratio <= float(limit))
+
+
+def at_least(limit: str) -> Goal:
+    return Goal(f"≥ {limit}x", lambda ratio: ratio >= float(limit))
+
+
+# What checking a request's signature may add to serving it, in-process and through gunicorn alike.
+VERIFY_OVERHEAD = at_most("1.10")
+
+
 def compare(
-    figure: str,
-    ours: Side,
-    base: Side,
-    *,
-    unit: str = "ms",
-    goal: str = "",
-    check: Callable[[float], bool] | None = None,
-    note: str = "",
+    figure: str, ours: Side, base: Side, *, unit: str = "ms", goal: Goal | None = None, note: str = ""
 ) -> Row:
     ratio = ours.median / base.median
     ratio_p99 = ours.p99 / base.p99
-    return Row(figure, ours, base, unit, goal, check(ratio) if check else None, ratio, ratio_p99, note)
+    met = goal.met(ratio) if goal else None
+    return Row(figure, ours, base, unit, goal.text if goal else "", met, ratio, ratio_p99, note)
 
 
 def timed(call: Callable[[], object]) -> float:
@@ -167,20 +181,14 @@ def bench_warm(n: int) -> list[Row]:
         n,
         warmup=min(200, n),
     )
-
-    def goal(ratio: float) -> bool:
-        return ratio <= 1.5
-
+    goal = at_most("1.5")
     return [
-        compare(
-            "Warm dispatch, LaunchRequest (lambda_handler)", ours_launch, base, goal="≤ 1.5x", check=goal
-        ),
+        compare("Warm dispatch, LaunchRequest (lambda_handler)", ours_launch, base, goal=goal),
         compare(
             "Warm dispatch, TreatedMusclesIntent (lambda_handler)",
             ours_intent,
             base,
-            goal="≤ 1.5x",
-            check=goal,
+            goal=goal,
             note="baseline: hello-world LaunchRequest",
         ),
     ]
@@ -237,8 +245,7 @@ def bench_cold(reps: int) -> tuple[list[Row], dict[str, Side]]:
             "Cold start: new interpreter, import, first response (wall)",
             wall[True],
             wall[False],
-            goal="≤ 1.3x",
-            check=lambda r: r <= 1.3,
+            goal=at_most("1.3"),
         ),
         compare(
             "Cold start: import + first response only (inside the child)",
@@ -352,8 +359,7 @@ def bench_verify(n: int, n_fresh: int) -> list[Row]:
             "Verification overhead: POST through the Flask app, verify on vs off",
             with_verify,
             without,
-            goal="≤ 1.10x",
-            check=lambda r: r <= 1.10,
+            goal=VERIFY_OVERHEAD,
             note="Flask test client, same signed body",
         ),
         compare(
@@ -366,8 +372,7 @@ def bench_verify(n: int, n_fresh: int) -> list[Row]:
             "1.3-style fresh trust store + chain validation per request vs ours (cached)",
             fresh,
             ours_cached,
-            goal="≥ 30x",
-            check=lambda r: r >= 30,
+            goal=at_least("30"),
             note="ratio = their cost / ours",
         ),
     ]
@@ -541,8 +546,7 @@ def bench_http(seconds: float, rounds: int, connections: int) -> tuple[str, list
             "HTTP via gunicorn: worker CPU per request, verify on vs off",
             on_cpu,
             off_cpu,
-            goal="≤ 1.10x",
-            check=lambda r: r <= 1.10,
+            goal=VERIFY_OVERHEAD,
             note="gunicorn workers' CPU time / requests served: steadier than req/s when shared",
         ),
         compare(
@@ -557,8 +561,7 @@ def bench_http(seconds: float, rounds: int, connections: int) -> tuple[str, list
             "HTTP via gunicorn: latency p99, verify on vs off",
             on_p99,
             off_p99,
-            goal="0 errors",
-            check=lambda _: on_bad + off_bad == 0,
+            goal=Goal("0 errors", lambda _: on_bad + off_bad == 0),
             note=f"{on_bad + off_bad} errors in {on_n + off_n} requests",
         ),
     ]
