@@ -13,7 +13,6 @@ import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -21,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from cryptography.x509.verification import Store
 
+from skill import envelopes
 from skill.verification import AlexaRequestVerifier, RequestVerificationError
 
 ECHO_API = "echo-api.amazon.com"
@@ -258,33 +258,16 @@ def envelope(
     session_app_id: str | None = None,
     request_type: str = "LaunchRequest",
 ) -> bytes:
-    """A minimal real-shaped envelope; the user and device IDs are placeholders."""
-    body: dict[str, Any] = {
-        "version": "1.0",
-        "context": {
-            "System": {
-                "user": {"userId": "amzn1.ask.account.TESTUSER"},
-                "device": {"deviceId": "amzn1.ask.device.TESTDEVICE", "supportedInterfaces": {}},
-                "apiEndpoint": "https://api.amazonalexa.com",
-            }
-        },
-        "request": {
-            "type": request_type,
-            "requestId": "amzn1.echo-api.request.test",
-            "timestamp": timestamp.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "locale": "en-US",
-        },
-    }
-    if app_id is not None:
-        body["context"]["System"]["application"] = {"applicationId": app_id}
+    """``skill.envelopes``' envelope at a fixed time, naming the application IDs given (None: left out)."""
+    request = {"type": request_type, "locale": "en-US", "timestamp": timestamp.strftime("%Y-%m-%dT%H:%M:%SZ")}
+    body = envelopes.envelope(request, session=envelopes.Session(), skill_id=app_id or "")
+    if app_id is None:
+        del body["context"]["System"]["application"]
     session_app = session_app_id if session_app_id is not None else app_id
-    if session_app is not None:
-        body["session"] = {
-            "new": True,
-            "sessionId": "amzn1.echo-api.session.test",
-            "application": {"applicationId": session_app},
-            "user": {"userId": "amzn1.ask.account.TESTUSER"},
-        }
+    if session_app is None:
+        del body["session"]
+    else:
+        body["session"]["application"] = {"applicationId": session_app}
     return json.dumps(body).encode("utf-8")
 
 

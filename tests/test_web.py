@@ -15,6 +15,7 @@ from ask_sdk_model import Response
 from flask import Flask
 from flask.testing import FlaskClient
 
+from skill.envelopes import LOCAL_DEVICE_ID, LOCAL_USER_ID
 from skill.web import MAX_BODY_BYTES, create_app
 from tests import pki
 from tests.pki import OTHER_SKILL_ID, SKILL_ID, CountingFetcher, envelope, make_verifier, signed_headers
@@ -183,7 +184,8 @@ def test_logs_never_hold_user_or_device_ids_or_the_body(client: FlaskClient, cap
     good = envelope()
     post(client, good, signed_headers(good))
     assert caplog.records, "expected refusals to be logged"
-    for secret in ("TESTUSER", "TESTDEVICE", OTHER_SKILL_ID, "amzn1.echo-api.request.test"):
+    request_ids = [json.loads(sent)["request"]["requestId"] for sent in (body, good)]
+    for secret in (LOCAL_USER_ID, LOCAL_DEVICE_ID, OTHER_SKILL_ID, *request_ids):
         assert secret not in caplog.text
 
 
