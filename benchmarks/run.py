@@ -225,7 +225,7 @@ def child_command(ours: bool, importtime: bool = False) -> list[str]:
     return [sys.executable, *flags, "-c", _CHILD.format(paths=paths, module=module)]
 
 
-def bench_cold(reps: int) -> tuple[list[Row], dict[str, Side]]:
+def bench_cold(reps: int) -> list[Row]:
     event = json.dumps(launch_event())
     wall = {True: Side("ours"), False: Side("hello-world")}
     inproc = {True: Side("ours"), False: Side("hello-world")}
@@ -240,7 +240,7 @@ def bench_cold(reps: int) -> tuple[list[Row], dict[str, Side]]:
                 continue  # page cache and .pyc warm-up
             wall[ours].samples.append(elapsed)
             inproc[ours].samples.append(float(done.stdout.split()[1]))
-    rows = [
+    return [
         compare(
             "Cold start: new interpreter, import, first response (wall)",
             wall[True],
@@ -254,7 +254,6 @@ def bench_cold(reps: int) -> tuple[list[Row], dict[str, Side]]:
             note="excludes interpreter start-up and exit",
         ),
     ]
-    return rows, {"wall_ours": wall[True], "wall_hello": wall[False]}
 
 
 _IMPORT_LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)")
@@ -624,8 +623,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows += bench_warm(n_warm)
     gc.collect()
     print("cold start ...", file=sys.stderr)
-    cold_rows, _ = bench_cold(n_cold)
-    rows += cold_rows
+    rows += bench_cold(n_cold)
     print("import profile ...", file=sys.stderr)
     extras.append(import_breakdown(3 if quick else 9))
     print("verification ...", file=sys.stderr)
