@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from skill.verification import RequestVerificationError
 from skill.web import create_app
 from tests import pki
-from tests.pki import SKILL_ID, envelope, make_verifier, signed_headers
+from tests.pki import OTHER_SKILL_ID, SKILL_ID, envelope, make_verifier, signed_headers
 
 THREADS = 16
 ROUNDS = 40
@@ -90,7 +90,7 @@ def test_skill_id_does_not_leak_between_threads() -> None:
     """A sanity check that per-request state is not shared: wrong-ID requests interleaved with good ones."""
     verifier = make_verifier(SlowCountingFetcher({pki.CHAIN_URL: pki.good_chain().pem}, delay=0.05))
     good = envelope()
-    bad = envelope(app_id=SKILL_ID.replace("1111", "9999"))
+    bad = envelope(app_id=OTHER_SKILL_ID)
     start = threading.Barrier(THREADS)
 
     def worker(index: int) -> tuple[int, int]:
