@@ -11,17 +11,15 @@ from __future__ import annotations
 import json
 import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from skill.model_builder import build_model
 from skill.speech import rate_percent
 from tests.conftest import spoken_text
 from tests.helpers_server import running_skill
 from tests.node_tools import TOOLS, node_command
-
-ROOT = Path(__file__).resolve().parent.parent
 
 SCRIPT = TOOLS / "conversation.js"
 LOCALES = ("en-US", "en-GB")
@@ -92,8 +90,7 @@ Turns = dict[str, dict[str, Any]]
 
 
 def model_intents(locale: str) -> set[str]:
-    model = json.loads((ROOT / "interaction_models" / f"{locale}.json").read_text(encoding="utf-8"))
-    return {intent["name"] for intent in model["interactionModel"]["languageModel"]["intents"]}
+    return {intent["name"] for intent in build_model(locale)["interactionModel"]["languageModel"]["intents"]}
 
 
 @pytest.fixture(scope="module")
