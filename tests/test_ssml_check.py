@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,9 +19,8 @@ from skill import apl
 from skill.content import Content, load_content
 from skill.envelopes import LOCALES, SlotFill
 from skill.local import Conversation, Turn
+from skill.speech import NORMAL_RATE
 from tests.node_tools import TOOLS, node_command
-
-ROOT = Path(__file__).resolve().parent.parent
 
 SCRIPT = TOOLS / "ssml_check.js"
 NODE_TIMEOUT_S = 180  # ~1,000 strings take well under a second; generous for a busy 2-core machine
@@ -162,7 +160,7 @@ def test_the_collection_covers_every_rate_and_topic(collected: Collected) -> Non
     for locale, strings in collected.items():
         text = "\n".join(strings)
         for rate in content.speech_rates.levels:
-            if rate != "100%":
+            if rate != NORMAL_RATE:
                 assert f'<prosody rate="{rate}">' in text, f"{locale}: nothing said at {rate}"
         for topic in content.topics:
             opening = topic.speech.split()[:3]
