@@ -6,7 +6,6 @@ import datetime as dt
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
+from benchmarks.bench_server import free_port
 from skill.serve import UnsafeServeError, check_serve_options, is_loopback, serve
 from skill.wsgi import SKILL_ID_ENV, build_app
 from tests.pki import OTHER_SKILL_ID, SKILL_ID, envelope
@@ -109,17 +109,11 @@ def test_wsgi_app_verifies_and_reads_the_skill_id_from_the_environment(
     assert "application ID is not this skill's" in caplog.text
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_gunicorn_starts_with_the_repo_config_and_serves() -> None:
     gunicorn = Path(sys.executable).with_name("gunicorn")
     if not gunicorn.exists():
         pytest.skip("gunicorn is not installed next to this interpreter")
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "PORT": str(port), SKILL_ID_ENV: SKILL_ID}
     process = subprocess.Popen(
         [str(gunicorn), "-c", "gunicorn.conf.py", "skill.wsgi:app"],
