@@ -14,15 +14,14 @@ import shutil
 import subprocess
 import sys
 import tomllib
-import uuid
 import zipfile
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from skill import envelopes
 from skill.lambda_package import PROJECT_ROOT, build_lambda_zip, is_pure_python_wheel
 
 SKILL_ID = "amzn1.ask.skill.00000000-0000-4000-8000-000000000001"
@@ -47,33 +46,8 @@ print(json.dumps({
 
 
 def launch_envelope(application_id: str = SKILL_ID) -> dict[str, Any]:
-    """A minimal but complete LaunchRequest envelope, as Alexa sends it to Lambda."""
-    application = {"applicationId": application_id}
-    user = {"userId": "amzn1.ask.account.TEST"}
-    return {
-        "version": "1.0",
-        "session": {
-            "new": True,
-            "sessionId": f"amzn1.echo-api.session.{uuid.uuid4()}",
-            "application": application,
-            "attributes": {},
-            "user": user,
-        },
-        "context": {
-            "System": {
-                "application": application,
-                "user": user,
-                "device": {"deviceId": "amzn1.ask.device.TEST", "supportedInterfaces": {}},
-                "apiEndpoint": "https://api.amazonalexa.com",
-            }
-        },
-        "request": {
-            "type": "LaunchRequest",
-            "requestId": f"amzn1.echo-api.request.{uuid.uuid4()}",
-            "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "locale": "en-US",
-        },
-    }
+    """A LaunchRequest opening a session, as Alexa sends it to Lambda."""
+    return envelopes.envelope(envelopes.launch(), session=envelopes.Session(), skill_id=application_id)
 
 
 @pytest.fixture(scope="module")
@@ -198,7 +172,7 @@ def test_unpacked_handler_refuses_a_request_for_another_skill(unpacked: Path) ->
 def test_handler_logs_nothing_about_the_person(unpacked: Path) -> None:
     result = run_unpacked(unpacked, launch_envelope(), skill_id=SKILL_ID)
     assert result.returncode == 0, result.stderr
-    for identifier in ("amzn1.ask.account.TEST", "amzn1.ask.device.TEST"):
+    for identifier in (envelopes.LOCAL_USER_ID, envelopes.LOCAL_DEVICE_ID):
         assert identifier not in result.stderr
 
 
