@@ -39,6 +39,9 @@ class ApplicationIdVerifier(AbstractVerifier):
     def verify(
         self, headers: Mapping[str, str], serialized_request_env: str, deserialized_request_env: Any
     ) -> None:
-        del headers, deserialized_request_env
-        facts = envelope_facts(serialized_request_env.encode("utf-8"))
+        del headers
+        if deserialized_request_env is not None:  # as AskSdkVerifier does: no second parse of the body
+            facts = facts_from_model(deserialized_request_env)
+        else:
+            facts = envelope_facts(serialized_request_env.encode("utf-8"))
         check_application_id(facts.application_ids, self.skill_id)
