@@ -105,10 +105,6 @@ class SignerCache:
         for url in list(dict.fromkeys(failures + oldest))[:excess]:
             self._entries.pop(url, None)
 
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
 
 def _unwrap(entry: _Entry) -> TrustedSigner:
     if entry.error is not None:

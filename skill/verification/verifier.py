@@ -107,7 +107,3 @@ class AlexaRequestVerifier:
             signer.public_key.verify(signature, body, padding.PKCS1v15(), hashes.SHA256())
         except InvalidSignature:
             raise RequestVerificationError("Signature-256 does not match the body") from None
-
-    def forget_certificates(self) -> None:
-        """Drop cached signers (for tests and for rotating trust stores)."""
-        self._signers.clear()
