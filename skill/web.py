@@ -54,21 +54,12 @@ class _AlexaEndpoint(SkillAdapter):  # type: ignore[misc]
 
     ``checks`` is the same verifier list handed to ``SkillAdapter``; it is kept to re-verify an envelope
     ask-sdk cannot deserialize (a request type newer than the installed SDK), which is answered with an
-    empty response only when genuine. ``signature_checked`` says whether those checks include the
-    signature.
+    empty response only when genuine, that is when those checks include the signature.
     """
 
-    def __init__(
-        self,
-        skill: CustomSkill,
-        skill_id: str,
-        checks: list[_Check],
-        app: Flask,
-        *,
-        signature_checked: bool,
-    ) -> None:
+    def __init__(self, skill: CustomSkill, skill_id: str, checks: list[_Check], app: Flask) -> None:
         self._checks = checks
-        self._signature_checked = signature_checked
+        self._signature_checked = any(isinstance(check, AskSdkVerifier) for check in checks)
         super().__init__(skill=skill, skill_id=skill_id, verifiers=checks, app=app)
 
     def dispatch_request(self) -> Response | tuple[Response, int]:
@@ -166,13 +157,7 @@ def create_app(
     app.config[VERIFY_SIGNATURE_APP_CONFIG] = False
     app.config[VERIFY_TIMESTAMP_APP_CONFIG] = False
 
-    endpoint = _AlexaEndpoint(
-        skill,
-        skill_id or "default",
-        _verifiers(skill_id, verify, verifier),
-        app,
-        signature_checked=verify,
-    )
+    endpoint = _AlexaEndpoint(skill, skill_id or "default", _verifiers(skill_id, verify, verifier), app)
     app.add_url_rule(
         "/",
         endpoint="alexa",
