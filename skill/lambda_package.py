@@ -128,13 +128,13 @@ def write_deterministic_zip(entries: Sequence[tuple[str, Path]], output: Path) -
     """Write `entries` with fixed times and modes, in the given order, so equal inputs give equal bytes."""
     output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_name(output.name + ".partial")
-    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+    # Each entry is a ZipInfo, whose compression writestr sets: the archive's own default is never used.
+    with zipfile.ZipFile(partial, "w") as archive:
         for name, path in entries:
             info = zipfile.ZipInfo(name, date_time=_FIXED_DATE_TIME)
             info.create_system = 3  # Unix, so external_attr carries the mode
             info.external_attr = _FILE_MODE << 16
-            info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, path.read_bytes(), compresslevel=9)
+            archive.writestr(info, path.read_bytes(), compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
     partial.replace(output)  # never leave a half-written zip where a deploy would pick it up
     return output
 
