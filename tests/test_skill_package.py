@@ -59,14 +59,21 @@ def normalise(text: str) -> str:
     return " ".join(text.lower().strip().rstrip(".?!").split())
 
 
-def sample_pattern(sample: str, model: dict[str, Any], slots: dict[str, str]) -> re.Pattern[str]:
-    """A sample as a regex whose `{slot}` parts accept any value or synonym of the slot's type."""
+def slot_words(model: dict[str, Any]) -> dict[str, list[str]]:
+    """Every value and synonym of each of the model's slot types, by type name."""
     values_by_type: dict[str, list[str]] = {}
     for slot_type in model.get("types", []):
         words = values_by_type.setdefault(slot_type["name"], [])
         for value in slot_type["values"]:
             words.append(value["name"]["value"])
             words.extend(value["name"].get("synonyms", []))
+    return values_by_type
+
+
+def sample_pattern(
+    sample: str, values_by_type: dict[str, list[str]], slots: dict[str, str]
+) -> re.Pattern[str]:
+    """A sample as a regex whose `{slot}` parts accept any value or synonym of the slot's type."""
     pieces = re.split(r"(\{\w+\})", normalise(sample))
     regex = ""
     for piece in pieces:
@@ -81,10 +88,11 @@ def sample_pattern(sample: str, model: dict[str, Any], slots: dict[str, str]) ->
 
 def model_accepts(model: dict[str, Any], utterance: str) -> bool:
     """True when some intent's sample, slots filled with their values, is exactly `utterance`."""
+    values_by_type = slot_words(model)  # once per model, not once per sample
     for intent in model["intents"]:
         slots = {slot["name"]: slot["type"] for slot in intent.get("slots", [])}
         for sample in intent.get("samples", []):
-            if sample_pattern(sample, model, slots).fullmatch(normalise(utterance)):
+            if sample_pattern(sample, values_by_type, slots).fullmatch(normalise(utterance)):
                 return True
     return False
 
