@@ -18,7 +18,6 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 CHAIN_URL = "https://s3.amazonaws.com/echo.api/echo-api-cert-bench.pem"
-SKILL_ID = "amzn1.ask.skill.00000000-0000-0000-0000-000000000000"  # skill.envelopes.LOCAL_SKILL_ID
 
 
 def _name(common_name: str) -> x509.Name:

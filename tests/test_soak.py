@@ -54,7 +54,7 @@ def server(pki: bench_pki.BenchPki) -> Iterator[tuple[int, int]]:
             "WEB_CONCURRENCY": "1",
             "BENCH_ROOT_PEM": str(root_pem),
             "BENCH_CHAIN_PEM": str(chain_pem),
-            "BENCH_SKILL_ID": bench_pki.SKILL_ID,
+            "BENCH_SKILL_ID": envelopes.LOCAL_SKILL_ID,  # the skill ID every envelope below carries
         }
         with bench_server.gunicorn(env) as (port, master):
             workers = list(bench_server.worker_stats(master))
