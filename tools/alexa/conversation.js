@@ -111,7 +111,7 @@ function loadModel(file) {
   if (!languageModel) {
     throw new Error(`${file} is not an ASK interaction model`);
   }
-  return languageModel;
+  return { json, languageModel };
 }
 
 function slotsSent(request) {
@@ -194,9 +194,9 @@ async function sayEverySample(alexa, languageModel, sentRequest) {
 
 async function main() {
   const options = parseArgs(process.argv.slice(2));
-  const languageModel = loadModel(options.model);
+  const { json, languageModel } = loadModel(options.model);
   const alexa = VirtualAlexa.Builder()
-    .interactionModelFile(options.model)
+    .interactionModel(json)
     .skillURL(options.url)
     .locale(options.locale)
     .create();
