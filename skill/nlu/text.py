@@ -117,8 +117,8 @@ def clean_tokens(text: str) -> list[str]:
     text = _NOT_WORD.sub(" ", text)
     words: list[str] = []
     for raw in text.split():
-        words.extend(_expand(raw.strip("'")).split())
-    return [w for w in words if w]
+        words.extend(_expand(raw.strip("'")).split())  # split() never yields an empty word
+    return words
 
 
 def _startswith(tokens: Sequence[str], prefix: Sequence[str]) -> bool:
