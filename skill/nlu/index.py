@@ -84,6 +84,7 @@ def index_for(locale: str) -> Index:
     entity_regex: dict[str, re.Pattern[str]] = {}
     vocabulary: set[str] = set()
     type_words: dict[str, frozenset[str]] = {}
+    type_hints = model_builder.resolver_type_hints(locale)
     for slot_type in model.get("types", []):
         keys: dict[str, tuple[str, str]] = {}
         spoken_forms: set[str] = set()
@@ -96,7 +97,7 @@ def index_for(locale: str) -> Index:
                 keys.setdefault(" ".join(tokens), target)
                 keys.setdefault(spoken_key(tokens), target)
         values[slot_type["name"]] = keys
-        hints = model_builder.resolver_type_hints(locale).get(slot_type["name"], [])
+        hints = type_hints.get(slot_type["name"], [])
         vocabulary.update(w for h in hints for w in clean_tokens(h))  # never "correct" infection to injection
         type_words[slot_type["name"]] = content_words(
             w for s in [*spoken_forms, *hints] for w in clean_tokens(s) if w not in GENERIC
