@@ -10,37 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from skill.lambda_package import DEFAULT_OUTPUT, PROJECT_ROOT
-
-TEMPLATE = PROJECT_ROOT / "template.yaml"
-
-
-class _CloudFormationLoader(yaml.SafeLoader):  # safe: a SafeLoader plus tags that build plain dicts
-    """Reads CloudFormation's short-form tags (!Ref, !Sub, !GetAtt...) as their long JSON form."""
-
-
-def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    value: Any
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-        if suffix == "GetAtt":
-            value = str(value).split(".", 1)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
-    return {"Ref": value} if suffix == "Ref" else {f"Fn::{suffix}": value}
-
-
-_CloudFormationLoader.add_multi_constructor("!", _intrinsic)
+from tests.sam_template import TEMPLATE, load_template
 
 
 @pytest.fixture(scope="module")
 def template() -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.load(TEMPLATE.read_text(), Loader=_CloudFormationLoader)
-    return loaded
+    return load_template()
 
 
 @pytest.fixture(scope="module")

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from skill.lambda_package import PROJECT_ROOT, stage_skill_package
+from tests.sam_template import load_template
 
 PACKAGE = PROJECT_ROOT / "skill-package"
 MODELS = PROJECT_ROOT / "interaction_models"
@@ -42,16 +42,8 @@ def language_model(locale: str) -> dict[str, Any]:
     return model
 
 
-class _TagBlindLoader(yaml.SafeLoader):
-    """Reads template.yaml's plain values; CloudFormation tags (!Ref, !Sub...) become None."""
-
-
-_TagBlindLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
-
-
 def sam_function_name_default() -> str:
-    template = yaml.load((PROJECT_ROOT / "template.yaml").read_text(), Loader=_TagBlindLoader)
-    return str(template["Parameters"]["FunctionName"]["Default"])
+    return str(load_template()["Parameters"]["FunctionName"]["Default"])
 
 
 def normalise(text: str) -> str:
