@@ -7,16 +7,13 @@ Nothing from the request is logged here: no user, device or utterance ever reach
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import Any
 
-from skill.app import create_skill_builder
-
-_SKILL_ID = os.environ.get("ALEXA_SKILL_ID", "").strip() or None
+from skill.app import create_skill_builder, skill_id_from_env
 
 # The SDK's own wrapper: deserialise the envelope, check the skill ID, dispatch, serialise the answer.
-_handle: Callable[..., Any] = create_skill_builder(_SKILL_ID).lambda_handler()
+_handle: Callable[..., Any] = create_skill_builder(skill_id_from_env()).lambda_handler()
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+import os
+
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_core.skill_builder import SkillBuilder
+
+SKILL_ID_ENV = "ALEXA_SKILL_ID"
+
+
+def skill_id_from_env() -> str | None:
+    """The configured skill ID (Lambda, gunicorn, `tpi-skill serve`); blank counts as not set."""
+    return os.environ.get(SKILL_ID_ENV, "").strip() or None
 
 
 def create_skill_builder(skill_id: str | None = None) -> SkillBuilder:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import subprocess
 import sys
@@ -11,6 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import TextIO
 
 from skill import content, envelopes, model_builder, nlu
+from skill.app import skill_id_from_env
 from skill.envelopes import LOCALES, SlotFill
 from skill.local import Conversation, Turn
 from skill.speech import rate_percent, ssml_to_text
@@ -176,9 +176,7 @@ def parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the skill as a web service (Flask)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=5000)
-    serve.add_argument(
-        "--skill-id", default=os.environ.get("ALEXA_SKILL_ID"), help="default: $ALEXA_SKILL_ID"
-    )
+    serve.add_argument("--skill-id", default=skill_id_from_env(), help="default: $ALEXA_SKILL_ID")
     serve.add_argument(
         "--no-verify", action="store_true", help="skip Alexa request verification (loopback addresses only)"
     )

@@ -7,21 +7,18 @@ requests meant for other skills are refused too.
 from __future__ import annotations
 
 import logging
-import os
 
 from flask import Flask
 
+from skill.app import skill_id_from_env
 from skill.web import create_app
-
-SKILL_ID_ENV = "ALEXA_SKILL_ID"
 
 
 def build_app() -> Flask:
     """Build the production app from the environment."""
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    skill_id = os.environ.get(SKILL_ID_ENV, "").strip() or None
-    return create_app(skill_id=skill_id)
+    return create_app(skill_id=skill_id_from_env())
 
 
 app = build_app()

@@ -18,7 +18,7 @@ from flask import Flask
 
 from benchmarks.bench_server import free_port
 from skill.serve import UnsafeServeError, check_serve_options, is_loopback, serve
-from skill.wsgi import SKILL_ID_ENV, build_app
+from skill.wsgi import build_app
 from tests.pki import OTHER_SKILL_ID, SKILL_ID, envelope
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -96,7 +96,7 @@ def test_serve_passes_the_skill_id_on(caplog: pytest.LogCaptureFixture) -> None:
 def test_wsgi_app_verifies_and_reads_the_skill_id_from_the_environment(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setenv(SKILL_ID_ENV, SKILL_ID)
+    monkeypatch.setenv("ALEXA_SKILL_ID", SKILL_ID)
     client = build_app().test_client()
     assert client.post("/", data=envelope()).status_code == 400  # unsigned
     body = envelope(app_id=OTHER_SKILL_ID, timestamp=dt.datetime.now(dt.UTC))
@@ -114,7 +114,7 @@ def test_gunicorn_starts_with_the_repo_config_and_serves() -> None:
     if not gunicorn.exists():
         pytest.skip("gunicorn is not installed next to this interpreter")
     port = free_port()
-    env = {**os.environ, "PORT": str(port), SKILL_ID_ENV: SKILL_ID}
+    env = {**os.environ, "PORT": str(port), "ALEXA_SKILL_ID": SKILL_ID}
     process = subprocess.Popen(
         [str(gunicorn), "-c", "gunicorn.conf.py", "skill.wsgi:app"],
         cwd=ROOT,
