@@ -15,7 +15,6 @@ import argparse
 import datetime as dt
 import gc
 import http.client
-import importlib.util
 import json
 import os
 import platform
@@ -31,7 +30,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
@@ -43,6 +41,7 @@ from bench_server import gunicorn, worker_stats  # noqa: E402
 
 from skill import envelopes  # noqa: E402
 from skill.envelopes import Session  # noqa: E402
+from skill.lambda_package import load_handler_module  # noqa: E402
 
 DOC = ROOT / "docs" / "performance.md"
 BEGIN, END = "<!-- BEGIN BENCHMARK RESULTS -->", "<!-- END BENCHMARK RESULTS -->"
@@ -138,15 +137,6 @@ def interleave(sides: Sequence[tuple[Side, Callable[[], object]]], n: int, warmu
 # --- 1. warm dispatch through lambda_handler ----------------------------------------------------
 
 
-def load_lambda_module() -> ModuleType:
-    """Import lambda/lambda_function.py from its path, as Lambda does (it is not in a package)."""
-    spec = importlib.util.spec_from_file_location("lambda_function", ROOT / "lambda" / "lambda_function.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def launch_event() -> dict[str, Any]:
     return envelopes.envelope(envelopes.launch(), session=Session())
 
@@ -164,7 +154,7 @@ def intent_event() -> dict[str, Any]:
 def bench_warm(n: int) -> list[Row]:
     import hello_skill
 
-    ours = load_lambda_module().lambda_handler
+    ours = load_handler_module().lambda_handler
     hello = hello_skill.lambda_handler
     launch, question = launch_event(), intent_event()
     for handler, event in ((ours, launch), (ours, question), (hello, launch)):

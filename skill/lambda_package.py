@@ -7,6 +7,7 @@ macOS or CI runner carries the right binary wheels (PyYAML's C extension, for on
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import shutil
@@ -16,6 +17,7 @@ import tempfile
 import zipfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from types import ModuleType
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 """The source checkout this module sits in; the build reads `skill/` and `lambda/` from here."""
@@ -37,6 +39,15 @@ _LAMBDA_ARN = re.compile(
 
 class BuildError(RuntimeError):
     """The zip could not be built; the message says what to do."""
+
+
+def load_handler_module(name: str = "lambda_function", root: Path = PROJECT_ROOT) -> ModuleType:
+    """Import `lambda/lambda_function.py` by file, as Lambda does (it is not in a package), under `name`."""
+    spec = importlib.util.spec_from_file_location(name, root / "lambda" / "lambda_function.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _pip(python: str, *args: str) -> None:

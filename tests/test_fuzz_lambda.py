@@ -25,7 +25,6 @@ reports an error, and Alexa then plays its generic error):
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
 import os
 import string
@@ -40,6 +39,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from skill import envelopes
+from skill.lambda_package import load_handler_module
 from skill.model_builder import build_model
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,12 +66,7 @@ def lambda_module() -> Iterator[ModuleType]:
     """Import the handler the way Lambda does (by file, not as a package), with no skill ID set."""
     saved = os.environ.pop("ALEXA_SKILL_ID", None)
     try:
-        spec = importlib.util.spec_from_file_location(
-            "tpi_lambda_function_fuzzed", ROOT / "lambda" / "lambda_function.py"
-        )
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
+        module = load_handler_module("tpi_lambda_function_fuzzed")
     finally:
         if saved is not None:
             os.environ["ALEXA_SKILL_ID"] = saved
