@@ -175,6 +175,17 @@ def _chain(issuer: Authority, **kwargs: object) -> SigningChain:
     return SigningChain(leaf, key, (issuer.cert,))
 
 
+def chain_valid_around(moment: dt.datetime) -> SigningChain:
+    """A good chain whose leaf is valid from a day before `moment` to a month after it.
+
+    For the benchmarks and the soak test, which verify with the real clock; the CAs above are valid
+    for ten years from NOW, so only the leaf needs to follow the clock.
+    """
+    return _chain(
+        intermediate(), not_before=moment - dt.timedelta(days=1), not_after=moment + dt.timedelta(days=30)
+    )
+
+
 @functools.cache
 def good_chain() -> SigningChain:
     return _chain(intermediate())
