@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from skill.verification.chain import TrustedSigner
 from skill.verification.errors import RequestVerificationError
 
-Clock = Callable[[], dt.datetime]
 Loader = Callable[[str, dt.datetime], TrustedSigner]
 
 
@@ -40,14 +39,12 @@ class SignerCache:
     def __init__(
         self,
         load: Loader,
-        clock: Clock,
         *,
         failure_ttl: dt.timedelta = dt.timedelta(seconds=5),
         max_entries: int = 64,
         wait_timeout: float = 30.0,
     ) -> None:
         self._load = load
-        self._clock = clock
         self._failure_ttl = failure_ttl
         self._max_entries = max_entries
         self._wait_timeout = wait_timeout
@@ -55,9 +52,11 @@ class SignerCache:
         self._entries: dict[str, _Entry] = {}
         self._flights: dict[str, _Flight] = {}
 
-    def get(self, url: str) -> TrustedSigner:
-        """Return the signer for ``url``, fetching it at most once at a time; raise on failure."""
-        now = self._clock()
+    def get(self, url: str, now: dt.datetime) -> TrustedSigner:
+        """The signer for ``url`` as of ``now``, fetched at most once at a time; raises on failure."""
+        entry = self._entries.get(url)  # the fast path needs no lock: a dict lookup is atomic
+        if entry is not None and now < entry.expires:
+            return _unwrap(entry)
         with self._lock:
             entry = self._entries.get(url)
             if entry is not None and now < entry.expires:

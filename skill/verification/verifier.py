@@ -5,14 +5,14 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.x509.verification import Store
 
-from skill.verification.cache import Clock, SignerCache
+from skill.verification.cache import SignerCache
 from skill.verification.chain import TrustedSigner, trusted_signer
 from skill.verification.envelope import (
     DEFAULT_TOLERANCE,
@@ -29,6 +29,10 @@ from skill.verification.urls import check_cert_chain_url
 CHAIN_URL_HEADER = "SignatureCertChainUrl"
 SIGNATURE_HEADER = "Signature-256"
 _MAX_SIGNATURE_HEADER = 2048  # base64 of a 4096-bit signature is 684 characters
+_PADDING = padding.PKCS1v15()  # stateless, so one instance serves every request and thread
+_DIGEST = hashes.SHA256()
+
+Clock = Callable[[], dt.datetime]
 
 
 def utc_now() -> dt.datetime:
@@ -68,7 +72,7 @@ class AlexaRequestVerifier:
         self._fetcher = fetcher or default_fetcher
         self._clock = clock or utc_now
         self._tolerance = tolerance
-        self._signers = SignerCache(self._load_signer, self._clock)
+        self._signers = SignerCache(self._load_signer)
 
     def _load_signer(self, url: str, now: dt.datetime) -> TrustedSigner:
         store = self._trust_store if self._trust_store is not None else default_trust_store()
@@ -100,10 +104,10 @@ class AlexaRequestVerifier:
         if self.skill_id is not None:
             check_application_id(facts.application_ids, self.skill_id)
 
-        signer = self._signers.get(url)
+        signer = self._signers.get(url, now)
         if not signer.not_before <= now <= signer.not_after:
             raise RequestVerificationError("signing certificate is not valid now")
         try:
-            signer.public_key.verify(signature, body, padding.PKCS1v15(), hashes.SHA256())
+            signer.public_key.verify(signature, body, _PADDING, _DIGEST)
         except InvalidSignature:
             raise RequestVerificationError("Signature-256 does not match the body") from None
