@@ -151,6 +151,9 @@ def test_every_resolver_only_phrase_resolves_to_its_built_in(locale: str) -> Non
         # Phrasings that are in no sample, one or two per topic.
         ("explain what a trigger point injection is", "TriggerPointInjectionsIntent"),
         ("what's involved in a trigger point injection", "TriggerPointInjectionsIntent"),
+        # right after the welcome, which offers "what are trigger point injections?"
+        ("so what are they", "TriggerPointInjectionsIntent"),
+        ("tell me about them please", "TriggerPointInjectionsIntent"),
         ("which muscle groups are commonly injected", "TreatedMusclesIntent"),
         ("where on the body are the injections given", "TreatedMusclesIntent"),
         ("how will a trigger point injection help my back", "BenefitsIntent"),
