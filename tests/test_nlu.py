@@ -154,6 +154,10 @@ def test_every_resolver_only_phrase_resolves_to_its_built_in(locale: str) -> Non
         # right after the welcome, which offers "what are trigger point injections?"
         ("so what are they", "TriggerPointInjectionsIntent"),
         ("tell me about them please", "TriggerPointInjectionsIntent"),
+        ("so what is myofascial pain", "TriggerPointInjectionsIntent"),
+        ("could it help my shoulder pain", "BenefitsIntent"),
+        ("can it help my neck please", "BenefitsIntent"),
+        ("what should i do after", "NotCoveredIntent"),
         ("which muscle groups are commonly injected", "TreatedMusclesIntent"),
         ("where on the body are the injections given", "TreatedMusclesIntent"),
         ("how will a trigger point injection help my back", "BenefitsIntent"),
