@@ -27,27 +27,24 @@ import sysconfig
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding
-from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path[:0] = [str(HERE), str(ROOT)]
 
 import bench_pki  # noqa: E402  (after the path set-up: run as a script, not a package)
+import verification_apps  # noqa: E402
 from bench_server import gunicorn, worker_stats  # noqa: E402
 
 from skill import envelopes  # noqa: E402
 from skill.envelopes import Session  # noqa: E402
 from skill.lambda_package import load_handler_module  # noqa: E402
 from skill.verification import AlexaRequestVerifier  # noqa: E402
-from skill.verification.envelope import EnvelopeFacts  # noqa: E402
 
 DOC = ROOT / "docs" / "performance.md"
 BEGIN, END = "<!-- BEGIN BENCHMARK RESULTS -->", "<!-- END BENCHMARK RESULTS -->"
@@ -300,53 +297,32 @@ def import_breakdown(runs: int) -> str:
 # --- 3. verification per request ----------------------------------------------------------------
 
 
-class _SignatureOnly(AlexaRequestVerifier):
-    """The floor no verifier can go below: Amazon requires an RSA-SHA256 check of every body, so this
-    does only that, with the key already validated and the signature already decoded.
-
-    It stands in for the real verifier behind the same ask-sdk adapter, so the gap between the two is
-    exactly what our own rules (headers, URL, timestamp, cache) add.
-    """
-
-    def __init__(self, key: RSAPublicKey, signature: bytes) -> None:
-        super().__init__()
-        self._key, self._signature = key, signature
-        self._padding, self._digest = padding.PKCS1v15(), hashes.SHA256()
-
-    def verify(self, headers: Mapping[str, str], body: bytes, facts: EnvelopeFacts | None = None) -> None:
-        self._key.verify(self._signature, body, self._padding, self._digest)
-
-
 def bench_verify(n: int, n_fresh: int) -> list[Row]:
-    import base64
-
     import certifi
     from cryptography.x509.verification import Store
 
     from skill.verification import store_from_pem
-    from skill.verification.chain import trusted_signer
-    from skill.web import create_app
 
     pki = bench_pki.mint()
 
     def fetch(url: str) -> bytes:
         return pki.chain_pem
 
-    verifier = AlexaRequestVerifier(trust_store=Store([pki.root]), fetcher=fetch)
     body = json.dumps(intent_event()).encode("utf-8")
     headers = pki.headers(body)
-    signer = trusted_signer(pki.chain_pem, Store([pki.root]), dt.datetime.now(dt.UTC))
-    floor_check = _SignatureOnly(signer.public_key, base64.b64decode(headers["Signature-256"]))
-    on = create_app(verifier=verifier).test_client()
-    floor = create_app(verifier=floor_check).test_client()
-    off = create_app(verify=False).test_client()
+    store = Store([pki.root])
+    on, floor, off = (
+        verification_apps.build_app(mode, store, pki.chain_pem, headers["Signature-256"]).test_client()
+        for mode in ("on", "floor", "off")
+    )
     for client in (on, floor, off):
         reply = client.post("/", data=body, headers=headers)
         assert reply.status_code == 200 and reply.get_json()["response"]["outputSpeech"], reply.data
+    verifier = AlexaRequestVerifier(trust_store=store, fetcher=fetch)
     verifier.verify(headers, body)  # warmed: the chain is validated and cached
 
-    with_verify, without = Side("verify on"), Side("verify off")
-    rsa_only = Side("RSA check only")
+    labels = verification_apps.MODES
+    with_verify, rsa_only, without = Side(labels["on"]), Side(labels["floor"]), Side(labels["off"])
     verify_only = Side("verifier.verify() alone")
     interleave(
         [
@@ -408,6 +384,59 @@ def bench_verify(n: int, n_fresh: int) -> list[Row]:
             note="ratio = their cost / ours",
         ),
     ]
+
+
+# --- 3b. verification in instructions (callgrind) ------------------------------------------------
+
+
+def _callgrind_total(mode: str, count: int, fixture: Path) -> int:
+    """Instructions callgrind counts for a whole child run (start-up, warm-up and ``count`` requests)."""
+    command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"]
+    command += [sys.executable, str(HERE / "instructions_child.py"), mode, str(count), str(fixture)]
+    env = {**os.environ, "PYTHONHASHSEED": "0"}  # same dict layouts, so the same instructions, every run
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    found = re.search(r"Collected : (\d+)", done.stderr)
+    assert found, done.stderr[-2000:]
+    return int(found.group(1))
+
+
+def bench_instructions(count: int) -> tuple[list[Row], str]:
+    """Instructions per request, from the difference of two runs (0 and ``count`` requests) per side.
+
+    Deterministic where wall time is not: the same run gives the same count within a few thousand
+    instructions whatever the neighbours do. It leaves out what cache misses cost.
+    """
+    if shutil.which("valgrind") is None:
+        return [], "Instructions per request: skipped, valgrind is not installed."
+    pki = bench_pki.mint()
+    body = json.dumps(intent_event()).encode("utf-8")
+    with tempfile.TemporaryDirectory(prefix="tpi-callgrind-") as tmp:
+        fixture = Path(tmp)
+        pki.write(fixture)
+        (fixture / "body.json").write_bytes(body)
+        (fixture / "headers.json").write_text(json.dumps(pki.headers(body)), encoding="utf-8")
+        runs = [(mode, n) for mode in verification_apps.MODES for n in (0, count)]
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            counted = pool.map(lambda run: _callgrind_total(run[0], run[1], fixture), runs)
+            totals = dict(zip(runs, counted, strict=True))
+    per_request = {
+        mode: Side(label, [(totals[mode, count] - totals[mode, 0]) / count])
+        for mode, label in verification_apps.MODES.items()
+    }
+    on, floor, off = per_request["on"], per_request["floor"], per_request["off"]
+    note = "callgrind, single-valued, so median = p99"
+    rows = [
+        compare("Instructions per request: verify on vs off", on, off, unit="instr", note=note),
+        compare("Instructions per request: RSA check only vs off", floor, off, unit="instr", note=note),
+        compare("Instructions per request: verify on vs RSA check only", on, floor, unit="instr", note=note),
+    ]
+    text = (
+        f"Instructions per request: `valgrind --tool=callgrind` of `benchmarks/instructions_child.py`, "
+        f"{count} requests minus none per side, the same signed body and certificates in every run, "
+        "PYTHONHASHSEED=0. valgrind hides the CPU's ADX extension, so OpenSSL takes a slower big-number "
+        "path there than natively: the RSA rows overstate its instructions; our own code's row does not."
+    )
+    return rows, text
 
 
 # --- 4. HTTP through gunicorn -------------------------------------------------------------------
@@ -613,6 +642,8 @@ def bench_http(seconds: float, rounds: int, connections: int) -> tuple[str, list
 
 
 def fmt(value: float, unit: str) -> str:
+    if unit == "instr":
+        return f"{value / 1e6:.3f} M instructions"
     if unit == "req/s":
         return f"{value:.0f} req/s"
     return f"{value:.3f} ms" if value < 10 else f"{value:.1f} ms"
@@ -670,6 +701,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     extras.append(import_breakdown(3 if quick else 9))
     print("verification ...", file=sys.stderr)
     rows += bench_verify(n_verify, n_fresh)
+    print("instructions per request (callgrind) ...", file=sys.stderr)
+    instruction_rows, instruction_text = bench_instructions(30 if quick else 100)
+    rows += instruction_rows
+    extras.append(instruction_text)
     errors = 0
     if not args.skip_http:
         print("HTTP load ...", file=sys.stderr)

@@ -1,0 +1,55 @@
+"""The three web apps the verification benchmarks compare: verification on, only the RSA floor, off.
+
+Shared by benchmarks/run.py (wall time) and benchmarks/instructions_child.py (callgrind) so both
+measure the very same apps.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from collections.abc import Mapping
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+from cryptography.x509.verification import Store
+from flask import Flask
+
+from skill.verification import AlexaRequestVerifier
+from skill.verification.chain import trusted_signer
+from skill.verification.envelope import EnvelopeFacts
+from skill.web import create_app
+
+MODES = {"on": "verify on", "floor": "RSA check only", "off": "verify off"}
+"""Mode -> the label its side carries in the table."""
+
+
+class SignatureOnly(AlexaRequestVerifier):
+    """Only the RSA-SHA256 check of the body that Amazon requires on every request, with the key
+    validated and the signature decoded beforehand: no verifier can do less and still check it.
+
+    It stands in for the real verifier behind the same ask-sdk adapter, so the gap between the two is
+    exactly what our own rules (headers, URL, timestamp, application ID, cache) add. Bench-only.
+    """
+
+    def __init__(self, key: RSAPublicKey, signature: bytes) -> None:
+        super().__init__()
+        self._key, self._signature = key, signature
+        self._padding, self._digest = padding.PKCS1v15(), hashes.SHA256()
+
+    def verify(self, headers: Mapping[str, str], body: bytes, facts: EnvelopeFacts | None = None) -> None:
+        self._key.verify(self._signature, body, self._padding, self._digest)
+
+
+def build_app(mode: str, store: Store, chain_pem: bytes, signature_header: str) -> Flask:
+    """The app for ``mode``; ``on`` returns a verifier that serves ``chain_pem`` from memory."""
+    if mode == "on":
+        verifier = AlexaRequestVerifier(trust_store=store, fetcher=lambda url: chain_pem)
+        return create_app(verifier=verifier)
+    if mode == "floor":
+        signer = trusted_signer(chain_pem, store, dt.datetime.now(dt.UTC))
+        return create_app(verifier=SignatureOnly(signer.public_key, base64.b64decode(signature_header)))
+    if mode == "off":
+        return create_app(verify=False)
+    raise ValueError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")
