@@ -9,5 +9,12 @@ if [ -z "${VIRTUAL_ENV:-}" ]; then
   # shellcheck disable=SC1091
   . .venv/bin/activate
 fi
-python -m pip install --quiet --upgrade pip
-python -m pip install --quiet -e ".${1:-}"
+# Install once per checkout, extras and pyproject.toml: the install is editable, so code changes need
+# none, and skipping it spares every later `run.sh ask` a rebuild and setuptools' banner.
+installed="$PWD ${1:-} $(sha256sum pyproject.toml | cut -d' ' -f1)"
+stamp="$VIRTUAL_ENV/.tpi-skill-installed${1:-}"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$installed" ]; then
+  python -m pip install --quiet --upgrade pip
+  python -m pip install --quiet -e ".${1:-}"
+  printf '%s\n' "$installed" > "$stamp"
+fi
