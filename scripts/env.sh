@@ -13,7 +13,7 @@ fi
 # none, and skipping it spares every later `run.sh ask` a rebuild and setuptools' banner.
 installed="$PWD ${1:-} $(sha256sum pyproject.toml | cut -d' ' -f1)"
 stamp="$VIRTUAL_ENV/.tpi-skill-installed${1:-}"
-if [ "$(cat "$stamp" 2>/dev/null)" != "$installed" ]; then
+if [ "$(cat "$stamp" 2>/dev/null)" != "$installed" ] || [ ! -x "$VIRTUAL_ENV/bin/tpi-skill" ]; then
   python -m pip install --quiet --upgrade pip
   python -m pip install --quiet -e ".${1:-}"
   printf '%s\n' "$installed" > "$stamp"
