@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
-from skill import content, envelopes, model_builder, nlu
+from skill import envelopes, model_builder, nlu
 from skill.app import skill_id_from_env
 from skill.envelopes import LOCALES, SlotFill
 from skill.local import Conversation, Turn
@@ -142,15 +142,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_build_models(args: argparse.Namespace) -> int:
     """Regenerate (or with --check, verify) everything generated from the reviewed sources."""
-    status = model_builder.main(["--check"] if args.check else [])
-    if args.check:
-        if not content.compiled_is_current():
-            print(f"stale: {content.compiled_path()} (run `tpi-skill build-models`)")
-            return 1
-        print(f"{content.compiled_path()} is up to date")
-        return status
-    print(content.write_compiled())
-    return status
+    return model_builder.main(["--check"] if args.check else [])
 
 
 def _add_talk_options(parser: argparse.ArgumentParser) -> None:

@@ -144,17 +144,6 @@ def compiled_path() -> Path:
     return Path(str(resources.files("skill").joinpath("data", COMPILED)))
 
 
-def compiled_is_current() -> bool:
-    path = compiled_path()
-    return path.exists() and path.read_text(encoding="utf-8") == compile_content()
-
-
-def write_compiled() -> Path:
-    path = compiled_path()
-    path.write_text(compile_content(), encoding="utf-8")
-    return path
-
-
 @functools.cache
 def leaflet_text() -> str:
     """The shipped leaflet, the only source of truth."""

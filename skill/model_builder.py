@@ -1,10 +1,11 @@
-"""Generates `interaction_models/<locale>.json` from `skill/data/model.yaml`, and lints them.
+"""Generates `interaction_models/<locale>.json` from `skill/data/model.yaml`, lints them, and compiles
+`skill/data/content.yaml` to the `content.json` the skill loads.
 
 One hand-written source keeps the five English models identical except where a locale really differs
 (spellings such as "anaesthetic"), and the generated files are committed so the ASK CLI, virtual-alexa and
-reviewers see exactly what Alexa will build. `python -m skill.model_builder` regenerates them;
-`--check` fails when a committed file is stale. Both refuse to write a model that `skill.model_lint`
-finds breaking Alexa's build rules.
+reviewers see exactly what Alexa will build. `tpi-skill build-models` regenerates every generated file;
+`--check` fails when a committed one is stale. Both refuse to write anything while a model breaks
+Alexa's build rules (`skill.model_lint`).
 """
 
 from __future__ import annotations
@@ -14,24 +15,21 @@ import functools
 import json
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from skill import content
+from skill.content import read_data_file
 from skill.envelopes import LOCALES
 from skill.model_lint import lint_model
-
-
-def _source_text() -> str:
-    return resources.files("skill").joinpath("data/model.yaml").read_text(encoding="utf-8")
 
 
 @functools.cache
 def load_source() -> Mapping[str, Any]:
     """Parse and shape-check `model.yaml` once per process; everything else derives from it."""
-    data = yaml.safe_load(_source_text())
+    data = yaml.safe_load(read_data_file("model.yaml"))
     if not isinstance(data, dict):
         raise ValueError("model.yaml: top level must be a mapping")
     if tuple(data.get("locales", ())) != LOCALES:
@@ -136,28 +134,17 @@ def model_path(directory: Path, locale: str) -> Path:
     return Path(directory) / f"{locale}.json"
 
 
-def _outdated(directory: Path) -> list[tuple[Path, str]]:
-    """Each model file in `directory` that is missing or differs from the source, with the text it needs."""
-    outdated = []
-    for locale in LOCALES:
-        path, text = model_path(directory, locale), render(build_model(locale))
-        if not path.exists() or path.read_text(encoding="utf-8") != text:
-            outdated.append((path, text))
-    return outdated
+def generated_files(models: Mapping[str, Mapping[str, Any]], directory: Path) -> dict[Path, str]:
+    """Every generated file, with the text its source gives it: each locale's model in `directory`, and
+    the compiled content the skill loads."""
+    files = {model_path(directory, locale): render(model) for locale, model in models.items()}
+    files[content.compiled_path()] = content.compile_content()
+    return files
 
 
-def write_models(directory: Path | str) -> list[Path]:
-    """Write every locale's model into `directory`; files already up to date are left untouched."""
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    for path, text in _outdated(directory):
-        path.write_text(text, encoding="utf-8")
-    return [model_path(directory, locale) for locale in LOCALES]
-
-
-def stale_models(directory: Path | str) -> list[Path]:
-    """Return the model files in `directory` that are missing or differ from what the source generates."""
-    return [path for path, _ in _outdated(Path(directory))]
+def stale_files(files: Mapping[Path, str]) -> list[Path]:
+    """The files that are missing or differ from the text they should have."""
+    return [path for path, text in files.items() if not path.exists() or path.read_text("utf-8") != text]
 
 
 # --- command ------------------------------------------------------------------------------------------
@@ -171,41 +158,39 @@ def default_directory() -> Path:
     return Path.cwd() / "interaction_models"
 
 
-def _problems_for_all_locales() -> list[str]:
-    return [f"{locale}: {p}" for locale in LOCALES for p in lint_model(build_model(locale))]
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    """Regenerate the committed models, or with --check report the stale ones; the exit code says which."""
+    """Regenerate every generated file, or with --check report the stale ones; the exit code says which."""
     parser = argparse.ArgumentParser(
-        prog="python -m skill.model_builder",
-        description="Generate interaction_models/<locale>.json from skill/data/model.yaml.",
+        prog="tpi-skill build-models",
+        description="Generate interaction_models/<locale>.json and skill/data/content.json from sources.",
     )
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if any file is stale")
     parser.add_argument(
         "--dir",
         type=Path,
         default=None,
-        help="output directory (default: the checkout's interaction_models/)",
+        help="where the models go (default: the checkout's interaction_models/)",
     )
     args = parser.parse_args(argv)
     directory: Path = args.dir or default_directory()
 
-    problems = _problems_for_all_locales()
+    models = {locale: build_model(locale) for locale in LOCALES}
+    problems = [f"{locale}: {problem}" for locale, model in models.items() for problem in lint_model(model)]
     if problems:
-        _print_lines(problems, "model.yaml breaks Alexa's build rules:")
+        _print_lines(problems, "model.yaml breaks Alexa's build rules; nothing was written:")
         return 1
+    files = generated_files(models, directory)
+    stale = stale_files(files)
     if args.check:
-        stale = stale_models(directory)
         if stale:
-            _print_lines(
-                [str(p) for p in stale],
-                "stale interaction models (run `python -m skill.model_builder`):",
-            )
+            _print_lines([str(p) for p in stale], "stale generated files (run `tpi-skill build-models`):")
             return 1
-        print(f"interaction models in {directory} are up to date")
+        print(f"interaction models in {directory} and {content.compiled_path().name} are up to date")
         return 0
-    for path in write_models(directory):
+    for path in stale:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(files[path], encoding="utf-8")
+    for path in files:
         print(path)
     return 0
 

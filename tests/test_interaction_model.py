@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from skill import model_builder
-from skill.model_builder import LOCALES, build_model, main, render, stale_models, write_models
+from skill.model_builder import LOCALES, build_model, generated_files, main, render, stale_files
 from skill.model_lint import lint_model
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "interaction_models"
@@ -83,9 +83,9 @@ def samples(model: dict[str, Any], name: str) -> list[str]:
 @pytest.mark.parametrize("locale", LOCALES)
 def test_committed_model_equals_generator_output(locale: str) -> None:
     path = MODELS_DIR / f"{locale}.json"
-    assert path.exists(), f"{path} missing: run python -m skill.model_builder"
+    assert path.exists(), f"{path} missing: run tpi-skill build-models"
     assert path.read_text(encoding="utf-8") == render(build_model(locale)), (
-        f"{path} is stale: run python -m skill.model_builder"
+        f"{path} is stale: run tpi-skill build-models"
     )
 
 
@@ -136,19 +136,32 @@ def test_main_writes_then_check_passes(tmp_path: Path, capsys: pytest.CaptureFix
 
 
 def test_main_check_lists_stale_and_missing_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    write_models(tmp_path)
+    assert main(["--dir", str(tmp_path)]) == 0
     (tmp_path / "en-GB.json").write_text("{}\n", encoding="utf-8")
     (tmp_path / "en-IN.json").unlink()
     assert main(["--check", "--dir", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert "en-GB.json" in err and "en-IN.json" in err and "en-US.json" not in err
-    assert stale_models(tmp_path) == [tmp_path / "en-GB.json", tmp_path / "en-IN.json"]
+    assert main(["--dir", str(tmp_path)]) == 0  # regenerating mends both
+    assert main(["--check", "--dir", str(tmp_path)]) == 0
+
+
+def test_the_compiled_content_is_one_of_the_generated_files(tmp_path: Path) -> None:
+    """`build-models` keeps content.json current too, through the same stale check as the models."""
+    models = {locale: build_model(locale) for locale in LOCALES}
+    files = generated_files(models, tmp_path)
+    compiled = next(path for path in files if path.name == "content.json")
+    assert json.loads(files[compiled])["skill_name"] == "Trigger Point Guide"
+    assert compiled not in stale_files(files)  # the committed copy is current
+    stale_copy = tmp_path / "content.json"
+    stale_copy.write_text("{}", encoding="utf-8")
+    assert stale_files({stale_copy: files[compiled]}) == [stale_copy]
 
 
 def test_check_defaults_to_the_committed_models(capsys: pytest.CaptureFixture[str]) -> None:
     """What `tpi-skill build-models --check` runs in CI: no --dir, so the checkout's interaction_models/."""
     assert main(["--check"]) == 0
-    assert f"interaction models in {MODELS_DIR} are up to date" in capsys.readouterr().out
+    assert f"interaction models in {MODELS_DIR} and content.json are up to date" in capsys.readouterr().out
 
 
 # --- what the models contain ---------------------------------------------------------------------------

@@ -117,6 +117,7 @@ def test_the_safety_answer_claims_no_more_than_the_leaflet() -> None:
 
 def test_the_skill_speaks_the_reviewed_file() -> None:
     """content.json (what the skill loads) is exactly the compiled content.yaml (what clinicians review)."""
-    from skill.content import compiled_is_current
+    from skill.content import compile_content, compiled_path
 
-    assert compiled_is_current(), "run `tpi-skill build-models` after editing skill/data/content.yaml"
+    compiled = compiled_path().read_text(encoding="utf-8")
+    assert compiled == compile_content(), "run `tpi-skill build-models` after editing skill/data/content.yaml"
