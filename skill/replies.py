@@ -111,7 +111,6 @@ def welcome_answer(content: Content) -> Answer:
         speech=sentences(content.phrase("welcome"), content.phrase("examples")),
         title=content.skill_name,
         reprompt=sentences(content.phrase("examples"), content.phrase("ask_next")),
-        card_text=sentences(content.phrase("welcome"), content.phrase("examples")),
     )
 
 
