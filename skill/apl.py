@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     )
 
 TOKEN = "tpi-answer"
+USER_EVENT = "Alexa.Presentation.APL.UserEvent"
+"""The request type a touched button sends."""
 TOPIC_EVENT = "topic"
 MORE_EVENT = "more"
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from skill import apl
+
 LOCAL_SKILL_ID = "amzn1.ask.skill.00000000-0000-0000-0000-000000000000"
 LOCAL_USER_ID = "amzn1.ask.account.LOCAL"
 LOCAL_DEVICE_ID = "amzn1.ask.device.LOCAL"
@@ -114,9 +116,9 @@ def session_ended(reason: str = "USER_INITIATED", locale: str = "en-US") -> dict
 
 def user_event(arguments: list[str], locale: str = "en-US") -> dict[str, Any]:
     return {
-        "type": "Alexa.Presentation.APL.UserEvent",
+        "type": apl.USER_EVENT,
         "locale": locale,
-        "token": "tpi-answer",
+        "token": apl.TOKEN,
         "arguments": arguments,
         "source": {"type": "TouchWrapper", "handler": "Press", "id": ""},
     }

@@ -43,13 +43,10 @@ class NotCoveredHandler(AnswerHandler):
         return not_covered_answer(content, read_slot(handler_input, "subject").resolved_id)
 
 
-USER_EVENT = "Alexa.Presentation.APL.UserEvent"
-
-
 class ScreenTouchHandler(AnswerHandler):
     """A touched topic button on an Echo Show answers exactly as if the topic had been asked."""
 
-    request_types = frozenset({USER_EVENT})
+    request_types = frozenset({apl.USER_EVENT})
 
     def answer(self, handler_input: HandlerInput, content: Content) -> Answer:
         arguments = getattr(handler_input.request_envelope.request, "arguments", None) or []
