@@ -113,15 +113,14 @@ def build_model(locale: str) -> dict[str, Any]:
     return {"interactionModel": {"languageModel": language_model}}
 
 
-def resolver_phrases(locale: str) -> dict[str, list[str]]:
-    """Plain phrases for built-in intents that Alexa knows already; only the local resolver uses them."""
-    _check_locale(locale)
+def resolver_phrases() -> dict[str, list[str]]:
+    """Plain phrases for built-in intents that Alexa knows already; only the local resolver uses them.
+    The same in every locale (none has a spelling variant)."""
     return {name: list(phrases) for name, phrases in (load_source().get("resolver_only") or {}).items()}
 
 
-def resolver_type_hints(locale: str) -> dict[str, list[str]]:
+def resolver_type_hints() -> dict[str, list[str]]:
     """Words showing that an unrecognised slot value still belongs to the type ("biceps" for MUSCLE)."""
-    _check_locale(locale)
     return {name: list(words) for name, words in (load_source().get("resolver_type_hints") or {}).items()}
 
 

@@ -88,7 +88,7 @@ def test_every_slot_sample_with_every_value_resolves_to_its_intent_and_id(locale
 def test_every_resolver_only_phrase_resolves_to_its_built_in(locale: str) -> None:
     resolved = [
         (phrase, name, resolve(phrase, locale))
-        for name, phrases in resolver_phrases(locale).items()
+        for name, phrases in resolver_phrases().items()
         for phrase in phrases
     ]
     wrong = [(phrase, name, got) for phrase, name, got in resolved if got != IntentMatch(name)]
@@ -282,7 +282,7 @@ def test_unknown_slot_value_is_no_match(text: str, slot: str) -> None:
 @pytest.mark.parametrize("locale", LOCALES)
 def test_type_hints_never_resolve_to_an_id(locale: str) -> None:
     carriers = {"MUSCLE": "tell me about the {} muscle", "UNCOVERED_SUBJECT": "what about {}"}
-    for slot_type, words in resolver_type_hints(locale).items():
+    for slot_type, words in resolver_type_hints().items():
         for word in words:
             match = resolve(carriers[slot_type].format(word), locale)
             assert all(slot.resolved_id is None for slot in match.slots.values()), (word, match)

@@ -77,14 +77,14 @@ def index_for(locale: str) -> Index:
     phrases: list[tuple[str, str, bool]] = [
         (i["name"], s, True) for i in model["intents"] for s in i.get("samples", [])
     ]
-    for intent, extra in model_builder.resolver_phrases(locale).items():
+    for intent, extra in model_builder.resolver_phrases().items():
         phrases.extend((intent, p, False) for p in extra)
 
     values: dict[str, dict[str, tuple[str, str]]] = {}
     entity_regex: dict[str, re.Pattern[str]] = {}
     vocabulary: set[str] = set()
     type_words: dict[str, frozenset[str]] = {}
-    type_hints = model_builder.resolver_type_hints(locale)
+    type_hints = model_builder.resolver_type_hints()
     for slot_type in model.get("types", []):
         keys: dict[str, tuple[str, str]] = {}
         spoken_forms: set[str] = set()
