@@ -24,7 +24,7 @@ def session_state(handler_input: HandlerInput) -> SessionState:
 
 def current_rate(content: Content, state: SessionState) -> str:
     rates = content.speech_rates
-    return rates.levels[state.rate_level(len(rates.levels), rates.normal)]
+    return rates.levels[state.rate_level(rates)]
 
 
 def has_screen(handler_input: HandlerInput) -> bool:

@@ -7,7 +7,10 @@ wrong type is treated as absent rather than trusted. Nothing here identifies a p
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from skill.content import SpeechRates
 
 RATE = "rate"
 TOPIC = "topic"
@@ -47,11 +50,12 @@ class SessionState:
         value = self._attributes.get(key)
         return value if isinstance(value, str) else None
 
-    def rate_level(self, levels: int, normal: int) -> int:
+    def rate_level(self, rates: SpeechRates) -> int:
+        """The listener's chosen level, or normal when none (or a nonsense one) was kept."""
         value = self._attributes.get(RATE)
-        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < levels:
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < len(rates.levels):
             return value
-        return normal
+        return rates.normal
 
     def set_rate_level(self, level: int) -> None:
         self._attributes[RATE] = level
@@ -68,11 +72,14 @@ class SessionState:
     def last(self) -> Spoken | None:
         return Spoken.from_attributes(self._attributes.get(LAST))
 
-    def remember(self, spoken: Spoken | None, topic: str | None, offered: str | None) -> None:
-        if spoken is not None:
-            self._attributes[LAST] = spoken.to_attributes()
+    def remember(self, spoken: Spoken, topic: str | None, offered: str | None) -> None:
+        self._attributes[LAST] = spoken.to_attributes()
         self._set_or_clear(TOPIC, topic)
         self._set_or_clear(OFFERED, offered)
+
+    def decline_offer(self) -> None:
+        """ "No" to the offered topic: stop offering it, keep the topic for "tell me more"."""
+        self._attributes.pop(OFFERED, None)
 
     def forget_conversation(self) -> None:
         """Start over: drop what was said, keep the listener's chosen speech rate."""

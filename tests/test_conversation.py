@@ -134,8 +134,12 @@ def test_yes_takes_the_offered_next_topic_and_no_keeps_listening(talk: Talk) -> 
     declined = conversation.intent("AMAZON.NoIntent")
     assert_stays_open(declined)
     assert "relieve" not in said(declined)
-    # After declining, yes has nothing to accept.
-    assert "relieve" not in said(conversation.intent("AMAZON.YesIntent"))
+    # After declining, yes has nothing to accept: the declined topic (what trigger points are) is not said.
+    declined_topic = said(talk().intent("TriggerPointsIntent"))
+    after_no = said(conversation.intent("AMAZON.YesIntent"))
+    assert declined_topic[:40] not in after_no
+    # Declining the next topic keeps the current one: "tell me more" is still about what they help with.
+    assert "range of motion" in said(conversation.intent("TellMeMoreIntent"))
 
 
 def test_repeat_says_the_last_answer_again_exactly(talk: Talk) -> None:
@@ -146,6 +150,9 @@ def test_repeat_says_the_last_answer_again_exactly(talk: Talk) -> None:
     assert again.reprompt == answer.reprompt
     # Repeat twice still repeats the answer, not the word "repeat".
     assert conversation.intent("AMAZON.RepeatIntent").speech == answer.speech
+    # Repeating leaves the offer standing: yes still takes the topic the answer offered.
+    offered_topic = said(talk().intent("WhenRecommendedIntent"))
+    assert said(conversation.intent("AMAZON.YesIntent")) == offered_topic
 
 
 def test_repeat_before_anything_was_said_is_graceful(talk: Talk) -> None:

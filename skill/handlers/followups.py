@@ -32,13 +32,13 @@ class NoHandler(AnswerHandler):
     intents = frozenset({"AMAZON.NoIntent"})
 
     def answer(self, handler_input: HandlerInput, content: Content) -> Answer:
-        state = session_state(handler_input)
-        state.remember(None, topic=state.topic, offered=None)
+        session_state(handler_input).decline_offer()
         return short_answer(content, "declined", "reprompt")
 
 
 class RepeatHandler(AnswerHandler):
-    """Says the last answer again word for word (at the listener's current speech rate)."""
+    """Says the last answer again word for word (at the listener's current speech rate), leaving what
+    the conversation remembers as it was."""
 
     intents = frozenset({"AMAZON.RepeatIntent"})
 
@@ -52,6 +52,6 @@ class RepeatHandler(AnswerHandler):
             title=last.title,
             reprompt=last.reprompt,
             card_text=last.card_text,
-            topic=state.topic,
-            offered=state.offered,
+            topic=state.topic,  # for the screen's "more" button
+            remember=False,
         )

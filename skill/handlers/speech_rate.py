@@ -18,7 +18,7 @@ class SpeechRateHandler(AnswerHandler):
     def answer(self, handler_input: HandlerInput, content: Content) -> Answer:
         rates = content.speech_rates
         state = session_state(handler_input)
-        current = state.rate_level(len(rates.levels), rates.normal)
+        current = state.rate_level(rates)
         name = intent_name(handler_input)
         if name == "NormalSpeedIntent":
             state.set_rate_level(rates.normal)
