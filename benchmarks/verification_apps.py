@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-from collections.abc import Mapping
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
@@ -16,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from cryptography.x509.verification import Store
 from flask import Flask
 
-from skill.verification import AlexaRequestVerifier
+from skill.verification import AlexaRequestVerifier, Headers
 from skill.verification.chain import trusted_signer
 from skill.verification.envelope import EnvelopeFacts
 from skill.web import create_app
@@ -29,7 +28,7 @@ class SignatureOnly(AlexaRequestVerifier):
     """Only the RSA-SHA256 check of the body that Amazon requires on every request, with the key
     validated and the signature decoded beforehand: no verifier can do less and still check it.
 
-    It stands in for the real verifier behind the same ask-sdk adapter, so the gap between the two is
+    It stands in for the real verifier in the same place in the web view, so the gap between the two is
     exactly what our own rules (headers, URL, timestamp, application ID, cache) add. Bench-only.
     """
 
@@ -38,7 +37,7 @@ class SignatureOnly(AlexaRequestVerifier):
         self._key, self._signature = key, signature
         self._padding, self._digest = padding.PKCS1v15(), hashes.SHA256()
 
-    def verify(self, headers: Mapping[str, str], body: bytes, facts: EnvelopeFacts | None = None) -> None:
+    def verify(self, headers: Headers, body: bytes, facts: EnvelopeFacts | None = None) -> None:
         self._key.verify(self._signature, body, self._padding, self._digest)
 
 

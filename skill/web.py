@@ -1,8 +1,11 @@
-"""The Flask web service: flask-ask-sdk's ``SkillAdapter`` with our verifier and answers that never leak.
+"""The Flask web service: flask-ask-sdk's ``SkillAdapter`` behind our request checks, with answers that
+never leak.
 
 flask-ask-sdk alone answers 500 to a body that is not JSON and to requests no handler takes, and logs
-whole tracebacks; the adapter below keeps its verifier and dispatch machinery but answers bad input
-with a small 4xx, and a request the skill cannot answer with a valid empty Alexa response.
+whole tracebacks; and ask-sdk deserializes a request before its verifiers run, so a failure cannot
+tell whether the request was checked. The view below therefore checks the body's shape and Amazon's
+rules itself, on the JSON it has already parsed, before ask-sdk sees anything; whatever fails after
+that happened to a verified request and gets a valid empty Alexa response.
 """
 
 from __future__ import annotations
@@ -13,7 +16,6 @@ from typing import Any
 
 from ask_sdk_core.exceptions import SerializationException
 from ask_sdk_core.skill import CustomSkill
-from ask_sdk_webservice_support.verifier import VerificationException
 from flask import Flask, Response, jsonify, request
 from flask_ask_sdk.skill_adapter import (
     VERIFY_SIGNATURE_APP_CONFIG,
@@ -22,14 +24,18 @@ from flask_ask_sdk.skill_adapter import (
 )
 from werkzeug.exceptions import HTTPException
 
-from skill.verification import AlexaRequestVerifier, ApplicationIdVerifier, AskSdkVerifier
+from skill.verification import (
+    AlexaRequestVerifier,
+    Headers,
+    RequestVerificationError,
+    check_application_id,
+    facts_of,
+)
 
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 128 * 1024
 """Real Alexa envelopes are a few KiB; anything far larger is refused with 413 before it is parsed."""
-
-_Check = AskSdkVerifier | ApplicationIdVerifier
 
 EMPTY_RESPONSE: dict[str, Any] = {"version": "1.0", "response": {}}
 
@@ -49,18 +55,35 @@ def _bad_envelope(reason: str) -> tuple[Response, int]:
     return _error(400, "body is not an Alexa request envelope")
 
 
+class RequestChecks:
+    """Every rule a request must pass before the skill sees it: Amazon's (signature, chain, timestamp),
+    when ``verifier`` is given, and the application ID whenever a skill ID is configured."""
+
+    def __init__(self, verifier: AlexaRequestVerifier | None, skill_id: str | None) -> None:
+        self.verifier = verifier
+        # The verifier checks the ID itself when it was built with this one; don't check it twice.
+        self.skill_id = skill_id if verifier is None or verifier.skill_id != skill_id else None
+
+    @property
+    def signature_checked(self) -> bool:
+        return self.verifier is not None
+
+    def check(self, headers: Headers, body: bytes, envelope: dict[str, Any]) -> None:
+        """Return quietly, or raise ``RequestVerificationError`` with the reason."""
+        facts = facts_of(envelope)
+        if self.verifier is not None:
+            self.verifier.verify(headers, body, facts)
+        if self.skill_id is not None:
+            check_application_id(facts.application_ids, self.skill_id)
+
+
 class _AlexaEndpoint(SkillAdapter):  # type: ignore[misc]
-    """``SkillAdapter`` whose view checks the body's shape first and maps every failure to an answer.
+    """``SkillAdapter`` whose view checks the body and the request first and maps every failure to an
+    answer. ask-sdk's own verifier list is left empty: ``checks`` does that work, once, up front."""
 
-    ``checks`` is the same verifier list handed to ``SkillAdapter``; it is kept to re-verify an envelope
-    ask-sdk cannot deserialize (a request type newer than the installed SDK), which is answered with an
-    empty response only when genuine, that is when those checks include the signature.
-    """
-
-    def __init__(self, skill: CustomSkill, skill_id: str, checks: list[_Check], app: Flask) -> None:
+    def __init__(self, skill: CustomSkill, skill_id: str, checks: RequestChecks, app: Flask) -> None:
         self._checks = checks
-        self._signature_checked = any(isinstance(check, AskSdkVerifier) for check in checks)
-        super().__init__(skill=skill, skill_id=skill_id, verifiers=checks, app=app)
+        super().__init__(skill=skill, skill_id=skill_id, verifiers=[], app=app)
 
     def dispatch_request(self) -> Response | tuple[Response, int]:
         body = request.get_data(cache=True)  # werkzeug raises 413 past MAX_CONTENT_LENGTH
@@ -76,56 +99,37 @@ class _AlexaEndpoint(SkillAdapter):  # type: ignore[misc]
             return _bad_envelope("body is not a JSON object")
         if not isinstance(envelope.get("request"), dict) or "version" not in envelope:
             return _bad_envelope("envelope lacks 'version' or a 'request' object")
+        try:
+            self._checks.check(request.headers, body, envelope)
+        except RequestVerificationError as exc:
+            return _refused(exc.reason)
 
         try:
             result = self._webservice_handler.verify_request_and_dispatch(
                 http_request_headers=request.headers, http_request_body=text
             )
-        except VerificationException as exc:
-            return _refused(getattr(exc, "reason", type(exc).__name__))
         except SerializationException:
-            return self._empty_if_genuine(text, readable=False)
+            # A request type newer than the installed SDK, say: genuine, so answer it, emptily.
+            if not self._checks.signature_checked:
+                return _bad_envelope("ask-sdk cannot deserialize the envelope")
+            logger.warning("Verified request ask-sdk cannot deserialize; answering with an empty response")
+            return jsonify(EMPTY_RESPONSE)
         except Exception as exc:
             # Types only: a handler's message could quote what the user said.
             logger.error("Skill dispatch failed (%s); answering with an empty response", type(exc).__name__)
-            return self._empty_if_genuine(text, readable=True)
+            return jsonify(EMPTY_RESPONSE)
         return jsonify(result)
 
-    def _empty_if_genuine(self, text: str, *, readable: bool) -> Response | tuple[Response, int]:
-        """A failure we cannot tell apart from one before verification: verify before answering.
 
-        ask-sdk deserializes before its verifiers run, so neither a deserialization error (for example a
-        request type newer than the installed SDK) nor an odd exception proves the request was checked.
-        Only a request that passes our checks gets the empty 200; an unverified one gets 400.
-        """
-        headers = dict(request.headers.items())
-        try:
-            for check in self._checks:
-                check.verify(headers, text, None)
-        except VerificationException as exc:
-            return _refused(getattr(exc, "reason", type(exc).__name__))
-        if not readable:
-            if not self._signature_checked:
-                return _bad_envelope("ask-sdk cannot deserialize the envelope")
-            logger.warning("Verified request ask-sdk cannot deserialize; answering with an empty response")
-        return jsonify(EMPTY_RESPONSE)
-
-
-def _verifiers(skill_id: str | None, verify: bool, verifier: AlexaRequestVerifier | None) -> list[_Check]:
-    checks: list[_Check] = []
-    if verify:
-        if verifier is None:
-            verifier = AlexaRequestVerifier(skill_id=skill_id)
-        checks.append(AskSdkVerifier(verifier))
-        if skill_id and verifier.skill_id != skill_id:
-            checks.append(ApplicationIdVerifier(skill_id))
-        if not skill_id and verifier.skill_id is None:
-            logger.warning("No skill ID configured: the application ID is not checked (the signature is)")
-    else:
+def _checks(skill_id: str | None, verify: bool, verifier: AlexaRequestVerifier | None) -> RequestChecks:
+    if not verify:
         logger.warning("Request verification is OFF: anyone who can reach this server can call the skill")
-        if skill_id:
-            checks.append(ApplicationIdVerifier(skill_id))
-    return checks
+        return RequestChecks(None, skill_id)
+    if verifier is None:
+        verifier = AlexaRequestVerifier(skill_id=skill_id)
+    if not skill_id and verifier.skill_id is None:
+        logger.warning("No skill ID configured: the application ID is not checked (the signature is)")
+    return RequestChecks(verifier, skill_id)
 
 
 def create_app(
@@ -135,7 +139,7 @@ def create_app(
     verify: bool = True,
     verifier: AlexaRequestVerifier | None = None,
 ) -> Flask:
-    """Build the web app serving ``skill`` (default: ``create_skill(skill_id)``) at ``POST /``.
+    """Build the web app serving ``skill`` (default: ``create_skill()``) at ``POST /``.
 
     Verification is on unless ``verify=False`` is passed as a real bool, so a stray truthy/falsy value
     from configuration cannot turn it off. ``verifier`` replaces the default (certifi roots, HTTPS
@@ -149,7 +153,7 @@ def create_app(
     if skill is None:
         from skill.app import create_skill
 
-        skill = create_skill(skill_id)
+        skill = create_skill(None)  # the application ID is RequestChecks' to check, before ask-sdk
 
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
@@ -157,7 +161,7 @@ def create_app(
     app.config[VERIFY_SIGNATURE_APP_CONFIG] = False
     app.config[VERIFY_TIMESTAMP_APP_CONFIG] = False
 
-    endpoint = _AlexaEndpoint(skill, skill_id or "default", _verifiers(skill_id, verify, verifier), app)
+    endpoint = _AlexaEndpoint(skill, skill_id or "default", _checks(skill_id, verify, verifier), app)
     app.add_url_rule(
         "/",
         endpoint="alexa",

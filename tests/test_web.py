@@ -16,7 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from skill.envelopes import LOCAL_DEVICE_ID, LOCAL_USER_ID
-from skill.web import MAX_BODY_BYTES, create_app
+from skill.web import create_app
 from tests import pki
 from tests.pki import OTHER_SKILL_ID, SKILL_ID, CountingFetcher, envelope, make_verifier, signed_headers
 
@@ -24,6 +24,7 @@ LogCapture = pytest.LogCaptureFixture
 REFUSED = {"error": "request verification failed"}
 # Written out, not imported from skill.web, so a change to what the app answers fails these tests.
 EMPTY_RESPONSE = {"version": "1.0", "response": {}}
+MAX_BODY_BYTES = 128 * 1024  # the documented cap on a request body
 
 
 @pytest.fixture
@@ -297,7 +298,7 @@ def _handlerless_skill() -> Any:
 
 
 @pytest.mark.parametrize(
-    ("make_skill", "kind"), [(_exploding_skill, "RuntimeError"), (_handlerless_skill, "")]
+    ("make_skill", "kind"), [(_exploding_skill, "RuntimeError"), (_handlerless_skill, "DispatchException")]
 )
 def test_dispatch_failure_gets_an_empty_response_and_only_its_type_is_logged(
     caplog: LogCapture, make_skill: Any, kind: str
@@ -368,6 +369,17 @@ def test_verify_false_answers_unsigned_requests_and_warns(caplog: LogCapture) ->
     response = post(client, body)
     assert response.status_code == 200
     assert response.get_json()["version"] == "1.0"
+
+
+def test_a_signed_request_without_a_context_block_is_answered() -> None:
+    """The session names the skill and the signature holds: the skill answers, not an empty response."""
+    client = create_app(skill_id=SKILL_ID, verifier=make_verifier()).test_client()
+    raw = json.loads(envelope())
+    del raw["context"]
+    body = json.dumps(raw).encode()
+    response = post(client, body, signed_headers(body))
+    assert response.status_code == 200
+    assert "Welcome" in response.get_json()["response"]["outputSpeech"]["ssml"]
 
 
 def test_verify_false_still_checks_a_configured_skill_id(caplog: LogCapture) -> None:

@@ -5,32 +5,36 @@ Implements Amazon's "host a custom skill as a web service" checklist on top of
 because they check only the SHA-1 signature and never validate the chain to a trusted root.
 """
 
-from skill.verification.ask_adapter import ApplicationIdVerifier, AskSdkVerifier
 from skill.verification.chain import SIGNING_DOMAIN, TrustedSigner, trusted_signer
-from skill.verification.envelope import EnvelopeFacts, check_application_id, check_timestamp, envelope_facts
+from skill.verification.envelope import (
+    EnvelopeFacts,
+    check_application_id,
+    check_timestamp,
+    envelope_facts,
+    facts_of,
+)
 from skill.verification.errors import RequestVerificationError
-from skill.verification.fetching import Fetcher, default_fetcher, fetch_url
+from skill.verification.fetching import Fetcher, fetch_url
 from skill.verification.trust import default_trust_store, store_from_pem
 from skill.verification.urls import check_cert_chain_url
-from skill.verification.verifier import CHAIN_URL_HEADER, SIGNATURE_HEADER, AlexaRequestVerifier
+from skill.verification.verifier import CHAIN_URL_HEADER, SIGNATURE_HEADER, AlexaRequestVerifier, Headers
 
 __all__ = [
     "CHAIN_URL_HEADER",
     "SIGNATURE_HEADER",
     "SIGNING_DOMAIN",
     "AlexaRequestVerifier",
-    "ApplicationIdVerifier",
-    "AskSdkVerifier",
     "EnvelopeFacts",
     "Fetcher",
+    "Headers",
     "RequestVerificationError",
     "TrustedSigner",
     "check_application_id",
     "check_cert_chain_url",
     "check_timestamp",
-    "default_fetcher",
     "default_trust_store",
     "envelope_facts",
+    "facts_of",
     "fetch_url",
     "store_from_pem",
     "trusted_signer",

@@ -17,6 +17,11 @@ from skill.verification.errors import RequestVerificationError
 
 Loader = Callable[[str, dt.datetime], TrustedSigner]
 
+_FAILURE_TTL = dt.timedelta(seconds=5)
+_MAX_ENTRIES = 64
+_WAIT_SECONDS = 6.0
+"""How long a request waits for another's fetch of the same chain: past it, Alexa (8 s) has given up."""
+
 
 @dataclass(frozen=True)
 class _Entry:
@@ -36,18 +41,8 @@ class _Flight:
 class SignerCache:
     """Thread-safe map URL -> signer, valid until the chain's earliest notAfter."""
 
-    def __init__(
-        self,
-        load: Loader,
-        *,
-        failure_ttl: dt.timedelta = dt.timedelta(seconds=5),
-        max_entries: int = 64,
-        wait_timeout: float = 30.0,
-    ) -> None:
+    def __init__(self, load: Loader) -> None:
         self._load = load
-        self._failure_ttl = failure_ttl
-        self._max_entries = max_entries
-        self._wait_timeout = wait_timeout
         self._lock = threading.Lock()
         self._entries: dict[str, _Entry] = {}
         self._flights: dict[str, _Flight] = {}
@@ -67,7 +62,7 @@ class SignerCache:
                 flight = self._flights[url] = _Flight()
         if owner:
             return _unwrap(self._fetch(url, now, flight))
-        if not flight.done.wait(self._wait_timeout) or flight.entry is None:
+        if not flight.done.wait(_WAIT_SECONDS) or flight.entry is None:
             raise RequestVerificationError("gave up waiting for another request's certificate fetch")
         return _unwrap(flight.entry)
 
@@ -76,10 +71,10 @@ class SignerCache:
             signer = self._load(url, now)
             entry = _Entry(signer, None, signer.not_after)
         except RequestVerificationError as exc:
-            entry = _Entry(None, exc, now + self._failure_ttl)
+            entry = _Entry(None, exc, now + _FAILURE_TTL)
         except Exception as exc:  # a bug in a fetcher must not strand the waiters
             error = RequestVerificationError(f"certificate fetch raised {type(exc).__name__}")
-            entry = _Entry(None, error, now + self._failure_ttl)
+            entry = _Entry(None, error, now + _FAILURE_TTL)
         with self._lock:
             self._entries[url] = entry
             self._flights.pop(url, None)
@@ -96,7 +91,7 @@ class SignerCache:
         """
         for url in [url for url, entry in self._entries.items() if entry.expires <= now]:
             del self._entries[url]
-        excess = len(self._entries) - self._max_entries
+        excess = len(self._entries) - _MAX_ENTRIES
         if excess <= 0:
             return
         failures = [url for url, entry in self._entries.items() if entry.error is not None]

@@ -13,7 +13,7 @@ from typing import Any
 
 from skill.verification.errors import RequestVerificationError
 
-DEFAULT_TOLERANCE = dt.timedelta(seconds=150)
+TOLERANCE = dt.timedelta(seconds=150)
 
 
 @dataclass(frozen=True)
@@ -43,14 +43,8 @@ def parse_timestamp(value: object) -> dt.datetime | None:
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=dt.UTC)
 
 
-def envelope_facts(body: bytes) -> EnvelopeFacts:
-    """Parse ``body`` and pull out what the timestamp and application ID rules look at."""
-    try:
-        envelope = json.loads(body)
-    except (ValueError, RecursionError):
-        raise RequestVerificationError("body is not JSON") from None
-    if not isinstance(envelope, dict):
-        raise RequestVerificationError("body is not a JSON object")
+def facts_of(envelope: dict[str, Any]) -> EnvelopeFacts:
+    """What the timestamp and application ID rules look at, from an envelope already parsed."""
     timestamp = parse_timestamp(_get(envelope, "request", "timestamp"))
     candidates = (
         _get(envelope, "context", "System", "application", "applicationId"),
@@ -59,32 +53,22 @@ def envelope_facts(body: bytes) -> EnvelopeFacts:
     return EnvelopeFacts(timestamp, tuple(app_id for app_id in candidates if app_id is not None))
 
 
-def facts_from_model(envelope: Any) -> EnvelopeFacts:
-    """The same facts from ask-sdk's already deserialized envelope, sparing a third JSON parse per request.
-
-    Only used when ask-sdk parsed the very body whose signature is checked; any other path reads the raw
-    body with ``envelope_facts``.
-    """
-    timestamp = getattr(getattr(envelope, "request", None), "timestamp", None)
-    if isinstance(timestamp, dt.datetime):
-        timestamp = timestamp if timestamp.tzinfo is not None else timestamp.replace(tzinfo=dt.UTC)
-    else:
-        timestamp = None
-    candidates = (
-        getattr(getattr(getattr(getattr(envelope, "context", None), "system", None), "application", None),
-                "application_id", None),
-        getattr(getattr(getattr(envelope, "session", None), "application", None), "application_id", None),
-    )  # fmt: skip
-    return EnvelopeFacts(timestamp, tuple(app_id for app_id in candidates if app_id is not None))
+def envelope_facts(body: bytes) -> EnvelopeFacts:
+    """Parse ``body`` and pull out what the timestamp and application ID rules look at."""
+    try:
+        envelope = json.loads(body)
+    except (ValueError, RecursionError):
+        raise RequestVerificationError("body is not JSON") from None
+    if not isinstance(envelope, dict):
+        raise RequestVerificationError("body is not a JSON object")
+    return facts_of(envelope)
 
 
-def check_timestamp(
-    timestamp: dt.datetime | None, now: dt.datetime, tolerance: dt.timedelta = DEFAULT_TOLERANCE
-) -> None:
+def check_timestamp(timestamp: dt.datetime | None, now: dt.datetime) -> None:
     """Refuse replays: Amazon requires the request to be at most 150 seconds from our clock."""
     if timestamp is None:
         raise RequestVerificationError("request timestamp is missing or not ISO 8601")
-    if abs(now - timestamp) > tolerance:
+    if abs(now - timestamp) > TOLERANCE:
         raise RequestVerificationError("request timestamp is outside the allowed window")
 
 

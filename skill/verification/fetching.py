@@ -81,8 +81,3 @@ def fetch_url(
     except (OSError, ValueError, http.client.HTTPException) as exc:
         # URLError, connection resets, TLS errors, http.client protocol errors all end here.
         raise RequestVerificationError(f"certificate chain fetch failed: {type(exc).__name__}") from None
-
-
-def default_fetcher(url: str) -> bytes:
-    """The production fetcher: HTTPS with certifi's roots, the default timeout and size cap."""
-    return fetch_url(url)

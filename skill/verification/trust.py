@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import threading
+import functools
 import warnings
 
 import certifi
 from cryptography import x509
 from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.verification import Store
-
-_lock = threading.Lock()
-_default: Store | None = None
 
 
 def store_from_pem(pem: bytes) -> Store:
@@ -22,11 +19,8 @@ def store_from_pem(pem: bytes) -> Store:
         return Store(x509.load_pem_x509_certificates(pem))
 
 
+@functools.cache
 def default_trust_store() -> Store:
-    """Return the certifi store, loaded lazily so importing the package costs nothing at cold start."""
-    global _default
-    with _lock:
-        if _default is None:
-            with open(certifi.where(), "rb") as bundle:
-                _default = store_from_pem(bundle.read())
-        return _default
+    """The certifi store, parsed when the first verifier is built rather than at import."""
+    with open(certifi.where(), "rb") as bundle:
+        return store_from_pem(bundle.read())

@@ -18,37 +18,28 @@ def check_cert_chain_url(url: str) -> None:
     Scheme and host compare case-insensitively, the path case-sensitively after ``..`` and ``.`` are
     resolved, so ``/echo.api/../x`` cannot escape the prefix.
     """
-    reason = _url_problem(url)
+    reason = url_problem(url)
     if reason is not None:
         raise RequestVerificationError(reason)
 
 
 @functools.lru_cache(maxsize=256)
-def _url_problem(url: str) -> str | None:
-    """The rules as a pure function of the URL, memoised: Alexa sends the same URL for months."""
-    try:
-        _check(url)
-    except RequestVerificationError as exc:
-        return exc.reason
-    return None
-
-
-def _check(url: str) -> None:
+def url_problem(url: str) -> str | None:
+    """Why ``url`` breaks the rules, or None; memoised, as Alexa sends the same URL for months."""
     try:
         parts = urlsplit(url)
         port = parts.port
-    except ValueError as exc:
-        raise RequestVerificationError("certificate chain URL is malformed") from exc
+    except ValueError:
+        return "certificate chain URL is malformed"
     if parts.scheme.lower() != "https":
-        raise RequestVerificationError("certificate chain URL is not https")
+        return "certificate chain URL is not https"
     if (parts.hostname or "").lower() != CHAIN_URL_HOST:
-        raise RequestVerificationError(f"certificate chain URL host is not {CHAIN_URL_HOST}")
+        return f"certificate chain URL host is not {CHAIN_URL_HOST}"
     if parts.username is not None or parts.password is not None:
-        raise RequestVerificationError("certificate chain URL carries credentials")
+        return "certificate chain URL carries credentials"
     if port is not None and port != 443:
-        raise RequestVerificationError("certificate chain URL port is not 443")
+        return "certificate chain URL port is not 443"
     path = parts.path
     if not path or not posixpath.normpath(path).startswith(CHAIN_URL_PATH_PREFIX):
-        raise RequestVerificationError(
-            f"certificate chain URL path does not start with {CHAIN_URL_PATH_PREFIX}"
-        )
+        return f"certificate chain URL path does not start with {CHAIN_URL_PATH_PREFIX}"
+    return None
