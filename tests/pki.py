@@ -8,9 +8,12 @@ It also builds signed request envelopes and a verifier that trusts only this PKI
 from __future__ import annotations
 
 import base64
+import collections
 import datetime as dt
 import functools
 import json
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -289,17 +292,36 @@ def signed_headers(body: bytes, chain: SigningChain | None = None, url: str = CH
 
 
 class CountingFetcher:
-    """Serves PEM by URL from a dict and counts fetches; unknown URLs fail like a 404."""
+    """Serves PEM by URL from a dict and counts fetches; unknown URLs fail like a 404.
 
-    def __init__(self, chains: dict[str, bytes] | None = None) -> None:
+    Safe to share between threads. ``delay`` makes each fetch take that long (so concurrent callers
+    arrive while one is in flight); ``failure``, when given, is the reason every fetch fails with.
+    """
+
+    def __init__(
+        self, chains: dict[str, bytes] | None = None, *, delay: float = 0.0, failure: str | None = None
+    ) -> None:
         self.chains = chains if chains is not None else {CHAIN_URL: good_chain().pem}
+        self.delay = delay
+        self.failure = failure
         self.calls: list[str] = []
+        self._lock = threading.Lock()
 
     def __call__(self, url: str) -> bytes:
-        self.calls.append(url)
+        with self._lock:
+            self.calls.append(url)
+        if self.delay:
+            time.sleep(self.delay)  # outside the lock: the fetcher itself must not serialise callers
+        if self.failure is not None:
+            raise RequestVerificationError(self.failure)
         if url not in self.chains:
             raise RequestVerificationError("certificate chain fetch answered HTTP 404")
         return self.chains[url]
+
+    def fetches_per_url(self) -> dict[str, int]:
+        """How many times each URL was fetched."""
+        with self._lock:
+            return dict(collections.Counter(self.calls))
 
 
 def make_verifier(

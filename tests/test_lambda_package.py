@@ -23,13 +23,17 @@ import pytest
 
 from skill import envelopes
 from skill.lambda_package import PROJECT_ROOT, build_lambda_zip, is_pure_python_wheel
+from tests.pki import OTHER_SKILL_ID, SKILL_ID
 
-SKILL_ID = "amzn1.ask.skill.00000000-0000-4000-8000-000000000001"
-OTHER_SKILL_ID = "amzn1.ask.skill.00000000-0000-4000-8000-000000000002"
+# Printed by the runner through `logging.debug`: seeing it on stderr proves records at every level get there.
+DEBUG_MARKER = "runner: logging at DEBUG"
 
 # Runs inside the unpacked zip: reads an envelope on stdin, prints the handler's answer as JSON.
-_RUNNER = """
-import importlib.util, json, sys
+# Logging goes to stderr at DEBUG, so whatever the handler or the SDK logs, at any level, is seen.
+_RUNNER = f"""
+import importlib.util, json, logging, sys
+logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
+logging.getLogger("runner").debug({DEBUG_MARKER!r})
 for forbidden in ("flask", "cryptography", "gunicorn"):
     try:
         found = importlib.util.find_spec(forbidden) is not None
@@ -38,10 +42,10 @@ for forbidden in ("flask", "cryptography", "gunicorn"):
     if found:
         sys.exit("not for Lambda, yet importable: " + forbidden)
 import ask_sdk_core, lambda_function, skill
-print(json.dumps({
+print(json.dumps({{
     "paths": [ask_sdk_core.__file__, skill.__file__, lambda_function.__file__],
     "response": lambda_function.lambda_handler(json.load(sys.stdin), None),
-}))
+}}))
 """
 
 
@@ -172,6 +176,7 @@ def test_unpacked_handler_refuses_a_request_for_another_skill(unpacked: Path) ->
 def test_handler_logs_nothing_about_the_person(unpacked: Path) -> None:
     result = run_unpacked(unpacked, launch_envelope(), skill_id=SKILL_ID)
     assert result.returncode == 0, result.stderr
+    assert DEBUG_MARKER in result.stderr  # debug records reach stderr, so the check below sees all levels
     for identifier in (envelopes.LOCAL_USER_ID, envelopes.LOCAL_DEVICE_ID):
         assert identifier not in result.stderr
 

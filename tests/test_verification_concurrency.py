@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from skill.verification import RequestVerificationError
 from skill.web import create_app
 from tests import pki
-from tests.pki import OTHER_SKILL_ID, SKILL_ID, envelope, make_verifier, signed_headers
+from tests.pki import OTHER_SKILL_ID, SKILL_ID, CountingFetcher, envelope, make_verifier, signed_headers
 
 THREADS = 16
 ROUNDS = 40
@@ -17,29 +17,12 @@ URLS = {
     "https://s3.amazonaws.com/echo.api/cert-a.pem": pki.good_chain(),
     "https://s3.amazonaws.com/echo.api/cert-b.pem": pki.second_good_chain(),
 }
-
-
-class SlowCountingFetcher:
-    """Takes long enough that every thread arrives while the first fetch is still in flight."""
-
-    def __init__(self, chains: dict[str, bytes], delay: float = 0.2, fail: bool = False) -> None:
-        self.chains = chains
-        self.delay = delay
-        self.fail = fail
-        self.calls: dict[str, int] = {}
-        self._lock = threading.Lock()
-
-    def __call__(self, url: str) -> bytes:
-        with self._lock:
-            self.calls[url] = self.calls.get(url, 0) + 1
-        time.sleep(self.delay)
-        if self.fail:
-            raise RequestVerificationError("certificate chain fetch timed out")
-        return self.chains[url]
+# Long enough that every thread arrives while the first fetch is still in flight.
+SLOW = 0.2
 
 
 def test_concurrent_verifications_fetch_each_url_once() -> None:
-    fetcher = SlowCountingFetcher({url: chain.pem for url, chain in URLS.items()})
+    fetcher = CountingFetcher({url: chain.pem for url, chain in URLS.items()}, delay=SLOW)
     verifier = make_verifier(fetcher)
     body = envelope()
     requests = [(signed_headers(body, chain, url), url) for url, chain in URLS.items()]
@@ -58,11 +41,11 @@ def test_concurrent_verifications_fetch_each_url_once() -> None:
         results = list(pool.map(worker, range(THREADS)))
 
     assert results == [ROUNDS] * THREADS  # any verification error would have been re-raised by map
-    assert fetcher.calls == dict.fromkeys(URLS, 1)
+    assert fetcher.fetches_per_url() == dict.fromkeys(URLS, 1)
 
 
 def test_concurrent_requests_share_one_failing_fetch() -> None:
-    fetcher = SlowCountingFetcher({}, delay=0.3, fail=True)
+    fetcher = CountingFetcher({}, delay=0.3, failure="certificate chain fetch timed out")
     verifier = make_verifier(fetcher)
     body = envelope()
     headers = signed_headers(body)
@@ -82,37 +65,48 @@ def test_concurrent_requests_share_one_failing_fetch() -> None:
     elapsed = time.monotonic() - began
 
     assert reasons == ["certificate chain fetch timed out"] * THREADS
-    assert fetcher.calls == {pki.CHAIN_URL: 1}
+    assert fetcher.fetches_per_url() == {pki.CHAIN_URL: 1}
     assert elapsed < 2.0, "waiters should share the one fetch, not queue behind it one by one"
 
 
 def test_skill_id_does_not_leak_between_threads() -> None:
-    """A sanity check that per-request state is not shared: wrong-ID requests interleaved with good ones."""
-    verifier = make_verifier(SlowCountingFetcher({pki.CHAIN_URL: pki.good_chain().pem}, delay=0.05))
-    good = envelope()
-    bad = envelope(app_id=OTHER_SKILL_ID)
+    """Per-request state is not shared: each request is judged on its own application ID, whatever else
+    the other threads are verifying at the same moment."""
+    verifier = make_verifier(
+        CountingFetcher({pki.CHAIN_URL: pki.good_chain().pem}, delay=0.05), skill_id=SKILL_ID
+    )
+    bodies = {SKILL_ID: envelope(app_id=SKILL_ID), OTHER_SKILL_ID: envelope(app_id=OTHER_SKILL_ID)}
     start = threading.Barrier(THREADS)
 
-    def worker(index: int) -> tuple[int, int]:
+    def worker(index: int) -> list[tuple[bool, bool, str]]:
+        """For each request: (names this verifier's skill ID, accepted, refusal reason or "")."""
         start.wait()
-        accepted = refused = 0
+        outcomes = []
         for round_ in range(ROUNDS):
-            body = good if (index + round_) % 2 else bad
+            app_id = SKILL_ID if (index + round_) % 2 else OTHER_SKILL_ID
+            body = bodies[app_id]
             try:
                 verifier.verify(signed_headers(body), body)
-                accepted += 1
-            except RequestVerificationError:
-                refused += 1
-        return accepted, refused
+            except RequestVerificationError as exc:
+                outcomes.append((app_id == SKILL_ID, False, exc.reason))
+            else:
+                outcomes.append((app_id == SKILL_ID, True, ""))
+        return outcomes
 
     with ThreadPoolExecutor(THREADS) as pool:
-        results = list(pool.map(worker, range(THREADS)))
-    assert all(result == (ROUNDS // 2, ROUNDS // 2) for result in results)
+        outcomes = [outcome for batch in pool.map(worker, range(THREADS)) for outcome in batch]
+
+    assert len(outcomes) == THREADS * ROUNDS
+    assert sum(good for good, _, _ in outcomes) == THREADS * ROUNDS // 2  # both kinds were really sent
+    wrong = [(good, accepted, reason) for good, accepted, reason in outcomes if accepted != good]
+    assert wrong == [], f"{len(wrong)} requests judged against the wrong skill ID, e.g. {wrong[:3]}"
+    refusals = {reason for _, accepted, reason in outcomes if not accepted}
+    assert refusals and all("application ID" in reason for reason in refusals), refusals
 
 
 def test_concurrent_http_requests_through_the_app() -> None:
     """The same guarantee end to end: threads posting to one app, all answered, one fetch per URL."""
-    fetcher = SlowCountingFetcher({url: chain.pem for url, chain in URLS.items()}, delay=0.1)
+    fetcher = CountingFetcher({url: chain.pem for url, chain in URLS.items()}, delay=0.1)
     app = create_app(skill_id=SKILL_ID, verifier=make_verifier(fetcher))
     body = envelope()
     requests = [signed_headers(body, chain, url) for url, chain in URLS.items()]
@@ -130,4 +124,4 @@ def test_concurrent_http_requests_through_the_app() -> None:
         statuses = [status for batch in pool.map(worker, range(THREADS)) for status in batch]
 
     assert statuses == [200] * (THREADS * 10)
-    assert fetcher.calls == dict.fromkeys(URLS, 1)
+    assert fetcher.fetches_per_url() == dict.fromkeys(URLS, 1)
