@@ -32,6 +32,16 @@ _FIXED_DATE_TIME = (1980, 1, 1, 0, 0, 0)
 _FILE_MODE = 0o100644  # regular file, rw-r--r--: Lambda only needs to read
 _EXCLUDED_DIRS = frozenset({"__pycache__"})
 _EXCLUDED_SUFFIXES = (".pyc", ".pyo")
+_NOT_FOR_LAMBDA = frozenset(
+    {
+        # The web service, its verifier and the local and build tools: Lambda needs none of them (Amazon
+        # invokes it directly) and could not import them (flask and cryptography are not in the zip).
+        *("web.py", "wsgi.py", "serve.py", "verification", "cli.py", "local.py", "nlu", "envelopes.py"),
+        *("lambda_package.py", "model_builder.py", "model_lint.py"),
+        # The reviewed sources: the skill loads their compiled content.json.
+        *("data/content.yaml", "data/model.yaml"),
+    }
+)
 _LAMBDA_ARN = re.compile(
     r"arn:aws:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(?::[A-Za-z0-9_$-]+)?"
 )
@@ -124,10 +134,17 @@ def _files_under(root: Path, prefix: str = "") -> Iterable[tuple[str, Path]]:
             yield prefix + relative.as_posix(), path
 
 
+def _not_for_lambda(name: str) -> bool:
+    inside = name.removeprefix("skill/")
+    return any(inside == item or inside.startswith(f"{item}/") for item in _NOT_FOR_LAMBDA)
+
+
 def collect_entries(dependencies: Path, root: Path = PROJECT_ROOT) -> list[tuple[str, Path]]:
     """Everything the zip holds, sorted by name: dependencies, the `skill` package, the entry point."""
     entries = dict(_files_under(dependencies))
     for name, path in _files_under(root / "skill", "skill/"):
+        if _not_for_lambda(name):
+            continue
         if name in entries:
             raise BuildError(f"{name} is both a dependency and part of the skill package")
         entries[name] = path
@@ -151,13 +168,14 @@ def write_deterministic_zip(entries: Sequence[tuple[str, Path]], output: Path) -
 
 
 def build_lambda_zip(
-    output: Path = DEFAULT_OUTPUT,
+    output: Path | None = None,
     *,
     root: Path = PROJECT_ROOT,
     requirements: Path | None = None,
     python: str = sys.executable,
 ) -> Path:
-    """Build the deployable zip at `output` and return its path."""
+    """Build the deployable zip at `output` (default: `dist/lambda.zip` under `root`); return its path."""
+    output = output or root / DEFAULT_OUTPUT
     requirements = requirements or root / "lambda" / "requirements.txt"
     with tempfile.TemporaryDirectory(prefix="tpi-lambda-") as tmp:
         dependencies = Path(tmp) / "dependencies"
@@ -166,13 +184,14 @@ def build_lambda_zip(
 
 
 def stage_skill_package(
-    destination: Path = DEFAULT_SKILL_PACKAGE_OUTPUT,
+    destination: Path | None = None,
     *,
     root: Path = PROJECT_ROOT,
     endpoint_arn: str | None = None,
     without_endpoint: bool = False,
 ) -> Path:
-    """Copy `skill-package/` to `destination` with symlinks replaced by the files they point at.
+    """Copy `skill-package/` to `destination` (default: `build/skill-package` under `root`) with
+    symlinks replaced by the files they point at.
 
     `skill-package/interactionModels/custom` is a symlink to `interaction_models/` so the models are
     committed once. ASK CLI v2 zips the skill package without following symlinks (it would upload
@@ -184,6 +203,7 @@ def stage_skill_package(
     """
     if endpoint_arn is not None and without_endpoint:
         raise ValueError("give an endpoint ARN or leave the endpoint out, not both")
+    destination = destination or root / DEFAULT_SKILL_PACKAGE_OUTPUT
     if destination.exists():
         shutil.rmtree(destination)
     shutil.copytree(root / "skill-package", destination, symlinks=False)

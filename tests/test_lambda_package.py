@@ -132,6 +132,12 @@ def test_zip_leaves_out_the_web_service_stack(lambda_zip: Path) -> None:
         "ask_sdk_webservice_support",
     ):
         assert package not in top_level
+    # Nor our own web service and tools, which could not even import there, or the YAML sources.
+    ours = set(names(lambda_zip))
+    for module in ("skill/web.py", "skill/wsgi.py", "skill/verification/verifier.py", "skill/cli.py"):
+        assert module not in ours
+    assert not any(name.endswith(".yaml") for name in ours)
+    assert {"skill/app.py", "skill/data/content.json", "skill/handlers/topics.py"} <= ours
 
 
 def test_zip_is_deterministic(lambda_zip: Path, tmp_path: Path) -> None:
