@@ -1,7 +1,8 @@
 """Starts the project's gunicorn (gunicorn.conf.py) serving bench_wsgi.py on a free loopback port.
 
 Shared by benchmarks/run.py (requests per second) and tests/test_soak.py (memory over thousands of
-requests), so both measure the production server configuration the same way.
+requests), so both measure the production server configuration the same way; tests/test_web_serve.py
+uses it to start the production app (skill.wsgi:app) the same way too.
 """
 
 from __future__ import annotations
@@ -67,21 +68,27 @@ def _wait_until_healthy(proc: subprocess.Popen[bytes], port: int, log: IO[bytes]
 
 
 @contextlib.contextmanager
-def gunicorn(env: dict[str, str]) -> Iterator[tuple[int, int]]:
-    """Serve bench_wsgi:app with `env` added (BENCH_* settings, WEB_CONCURRENCY...); yield (port, master pid).
+def gunicorn(
+    env: dict[str, str], app: str = "bench_wsgi:app", log: IO[bytes] | None = None
+) -> Iterator[tuple[int, int]]:
+    """Serve `app` (a WSGI "module:name") with `env` added (BENCH_* settings, WEB_CONCURRENCY...).
 
-    Only loopback is ever bound, and the server is stopped however the block ends.
+    Yields (port, master pid). Only loopback is ever bound, and the server is stopped however the block
+    ends. ALEXA_SKILL_ID is dropped from this process's environment, so only `env` can set it. gunicorn's
+    stderr (its error log) goes to `log` when given, so the caller can read it after the block; otherwise
+    to a temporary file, shown if gunicorn exits before it is healthy. The access log is discarded.
     """
     port = free_port()
-    full_env = {**os.environ, "LOG_LEVEL": "warning", **env, "BIND": f"127.0.0.1:{port}"}
-    full_env.pop("ALEXA_SKILL_ID", None)
+    inherited = {name: value for name, value in os.environ.items() if name != "ALEXA_SKILL_ID"}
+    full_env = {**inherited, "LOG_LEVEL": "warning", **env, "BIND": f"127.0.0.1:{port}"}
     command = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py")]
-    command += ["--pythonpath", str(HERE), "bench_wsgi:app"]
-    # The error log goes to a file, not a pipe: a pipe nobody reads fills up and stalls the workers.
-    with tempfile.TemporaryFile() as log:
-        proc = subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=log)
+    command += ["--pythonpath", str(HERE), app]
+    # The log goes to a file, not a pipe: a pipe nobody reads fills up and stalls the workers.
+    with contextlib.ExitStack() as stack:
+        out = log if log is not None else stack.enter_context(tempfile.TemporaryFile())
+        proc = subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=out)
         try:
-            _wait_until_healthy(proc, port, log)
+            _wait_until_healthy(proc, port, out)
             yield port, proc.pid
         finally:
             proc.send_signal(signal.SIGTERM)

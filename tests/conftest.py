@@ -9,7 +9,6 @@ from ask_sdk_core.skill import CustomSkill
 
 from skill.app import create_skill
 from skill.local import Conversation
-from skill.speech import ssml_to_text
 
 
 @pytest.fixture(scope="session")
@@ -25,9 +24,3 @@ def talk(skill: CustomSkill) -> Callable[..., Conversation]:
         return Conversation(skill=skill, locale=locale, screen=screen)
 
     return start
-
-
-def spoken_text(ssml: str | None) -> str:
-    """What a listener hears, as plain text: the SSML with its tags removed."""
-    assert ssml is not None, "expected speech, got silence"
-    return ssml_to_text(ssml)

@@ -55,6 +55,11 @@ def chat(*typed: str, locale: str = "en-US", url: str | None = None) -> str:
     return out.getvalue()
 
 
+def alexa_lines(transcript: str) -> list[str]:
+    """What Alexa said in a chat transcript, one line per answer (reprompt notes and prompts left out)."""
+    return [line for line in transcript.splitlines() if line.startswith("Alexa:")]
+
+
 def test_chat_holds_a_whole_conversation_with_follow_ups() -> None:
     transcript = chat(
         "what are trigger point injections",
@@ -65,7 +70,7 @@ def test_chat_holds_a_whole_conversation_with_follow_ups() -> None:
         "what's the weather like in paris",
         "stop",
     )
-    answers = [line for line in transcript.splitlines() if line.startswith("Alexa:")]
+    answers = alexa_lines(transcript)
     assert "Welcome" in answers[0]
     assert "muscular pain" in answers[1]
     assert "quadratus lumborum" in answers[2]  # yes: the offered muscles topic
@@ -80,7 +85,7 @@ def test_chat_holds_a_whole_conversation_with_follow_ups() -> None:
 
 def test_chat_starts_a_new_session_after_stop() -> None:
     transcript = chat("stop", "open trigger point guide", "which muscles are treated")
-    answers = [line for line in transcript.splitlines() if line.startswith("Alexa:")]
+    answers = alexa_lines(transcript)
     assert "Goodbye" in answers[1]
     assert "Welcome" in answers[2]
     assert "trapezius" in answers[3]
@@ -89,7 +94,7 @@ def test_chat_starts_a_new_session_after_stop() -> None:
 def test_chat_over_http_carries_the_session_like_a_device() -> None:
     with running_skill() as url:
         transcript = chat("which muscles are treated", "speak slower", "say that again", "stop", url=url)
-    answers = [line for line in transcript.splitlines() if line.startswith("Alexa:")]
+    answers = alexa_lines(transcript)
     assert "trapezius" in answers[1]
     assert answers[3] == answers[1]
     assert "Goodbye" in answers[4]
@@ -97,7 +102,7 @@ def test_chat_over_http_carries_the_session_like_a_device() -> None:
 
 def test_start_over_is_not_mistaken_for_opening_the_skill() -> None:
     transcript = chat("which muscles are treated", "start over", "yes")
-    answers = [line for line in transcript.splitlines() if line.startswith("Alexa:")]
+    answers = alexa_lines(transcript)
     assert "Welcome" in answers[2]
     assert "relieve" not in answers[3], "start over should forget the offered topic"
 

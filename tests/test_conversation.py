@@ -10,7 +10,7 @@ import pytest
 from skill.envelopes import LOCAL_DEVICE_ID, LOCAL_USER_ID, LOCALES, SlotFill
 from skill.local import Conversation, Turn
 from skill.speech import rate_percent
-from tests.conftest import spoken_text
+from tests.speech_text import spoken_text
 
 Talk = Callable[..., Conversation]
 
@@ -246,6 +246,33 @@ def test_hostile_session_attributes_do_not_break_the_skill(talk: Talk) -> None:
     assert "would you like" in said(conversation.intent("TreatedMusclesIntent"))
     conversation.session.attributes = {"rate": 99, "last": {"speech": 3}}
     assert "haven't said anything" in said(conversation.intent("AMAZON.RepeatIntent"))
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        5,
+        "say this again",
+        True,
+        None,
+        ["<speak>An answer.</speak>", None, "Title", "Card"],
+        {},
+        {"speech": 3, "reprompt": 4, "title": 5, "card": 6},
+        {"speech": "<speak>An answer.</speak>", "title": ["Title"], "card": {"text": "Card"}},
+        {"speech": None, "reprompt": "<speak>Anything else?</speak>", "title": "Title", "card": "Card"},
+    ],
+    ids=repr,
+)
+def test_repeat_with_a_garbage_remembered_answer_says_nothing_was_said(talk: Talk, garbage: object) -> None:
+    """A device can send back any `last` attribute: repeat must not apologise for an error or replay it."""
+    conversation = talk()
+    conversation.session.attributes = {"last": garbage}
+    turn = conversation.intent("AMAZON.RepeatIntent")
+    text = said(turn)
+    assert "haven't said anything" in text
+    assert "went wrong" not in text and "sorry" not in text
+    assert "an answer" not in text
+    assert_stays_open(turn)
 
 
 def test_a_handler_failure_is_apologised_for_in_speech(talk: Talk, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -28,10 +27,14 @@ def function(template: dict[str, Any]) -> dict[str, Any]:
     return properties
 
 
+# cfn-lint from this interpreter's environment (installed beside it), not whichever `cfn-lint` is first
+# on PATH: an older one elsewhere may not know the python3.11 runtime.
+CFN_LINT = [str(Path(sys.executable).with_name("cfn-lint"))]
+
+
 def test_cfn_lint_passes_with_no_errors_warnings_or_notes() -> None:
-    cfn_lint = shutil.which("cfn-lint") or str(Path(sys.executable).with_name("cfn-lint"))
     result = subprocess.run(
-        [cfn_lint, "--include-checks", "I", "--", str(TEMPLATE)],
+        [*CFN_LINT, "--include-checks", "I", "--", str(TEMPLATE)],
         capture_output=True,
         text=True,
         timeout=300,

@@ -11,7 +11,7 @@ import pytest
 from skill.envelopes import SlotFill
 from skill.local import Conversation
 from skill.speech import join_list
-from tests.conftest import spoken_text
+from tests.speech_text import spoken_text
 from tests.ssml_corpus import every_ssml
 
 Talk = Callable[..., Conversation]

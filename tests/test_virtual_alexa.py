@@ -17,9 +17,9 @@ import pytest
 
 from skill.model_builder import build_model
 from skill.speech import rate_percent
-from tests.conftest import spoken_text
 from tests.helpers_server import running_skill
 from tests.node_tools import TOOLS, node_command
+from tests.speech_text import spoken_text
 
 SCRIPT = TOOLS / "conversation.js"
 LOCALES = ("en-US", "en-GB")

@@ -4,24 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
+import tempfile
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 from flask import Flask
 
-from benchmarks.bench_server import free_port
+from benchmarks.bench_server import gunicorn
 from skill.serve import UnsafeServeError, check_serve_options, is_loopback, serve
 from skill.wsgi import build_app
 from tests.pki import OTHER_SKILL_ID, SKILL_ID, envelope
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 class Captured:
@@ -58,7 +51,7 @@ def test_no_verify_is_refused_off_loopback(host: str) -> None:
 
 
 def test_verify_must_be_a_bool() -> None:
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"^verify must be True or False$"):
         check_serve_options("127.0.0.1", 0)  # type: ignore[arg-type]
 
 
@@ -110,39 +103,14 @@ def test_wsgi_app_verifies_and_reads_the_skill_id_from_the_environment(
 
 
 def test_gunicorn_starts_with_the_repo_config_and_serves() -> None:
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    if not gunicorn.exists():
-        pytest.skip("gunicorn is not installed next to this interpreter")
-    port = free_port()
-    env = {**os.environ, "PORT": str(port), "ALEXA_SKILL_ID": SKILL_ID}
-    process = subprocess.Popen(
-        [str(gunicorn), "-c", "gunicorn.conf.py", "skill.wsgi:app"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        health = None
-        while time.monotonic() < deadline and process.poll() is None:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as answer:
-                    health = json.loads(answer.read())
-                break
-            except OSError:
-                time.sleep(0.2)
-        assert health == {"status": "ok"}, "gunicorn did not come up"
-        request = urllib.request.Request(f"http://127.0.0.1:{port}/", data=envelope(), method="POST")
-        with pytest.raises(urllib.error.HTTPError) as refused:
-            urllib.request.urlopen(request, timeout=5)
-        assert refused.value.code == 400
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            _, stderr = process.communicate(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            _, stderr = process.communicate()
+    with tempfile.TemporaryFile() as log:
+        with gunicorn({"ALEXA_SKILL_ID": SKILL_ID}, app="skill.wsgi:app", log=log) as (port, _):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as answer:
+                assert json.loads(answer.read()) == {"status": "ok"}
+            request = urllib.request.Request(f"http://127.0.0.1:{port}/", data=envelope(), method="POST")
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(request, timeout=5)
+            assert refused.value.code == 400  # unsigned: skill.wsgi verifies requests
+        log.seek(0)
+        stderr = log.read()
     assert b"Traceback" not in stderr

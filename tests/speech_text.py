@@ -1,0 +1,17 @@
+"""What a listener hears from the skill's SSML, for tests.
+
+Kept apart from skill.speech.ssml_to_text on purpose: the tests read speech with their own parser, so a
+bug in the skill's converter cannot hide the same bug in what the tests check.
+"""
+
+from __future__ import annotations
+
+import re
+from xml.etree import ElementTree
+
+
+def spoken_text(ssml: str | None) -> str:
+    """What a listener hears, as plain text: the SSML's text with its tags removed and spaces collapsed."""
+    assert ssml is not None, "expected speech, got silence"
+    text = "".join(ElementTree.fromstring(ssml).itertext())
+    return re.sub(r"\s+", " ", text).strip()
