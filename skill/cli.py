@@ -15,21 +15,13 @@ from skill.envelopes import LOCALES, SlotFill
 from skill.local import Conversation, Turn
 from skill.speech import rate_percent, ssml_to_text
 
-LAUNCH_WORDS = ("open", "launch", "start")
 QUIT_WORDS = ("quit", "exit", ":q")
 ESPEAK_WORDS_PER_MINUTE = 165
 
 
-def is_launch(text: str) -> bool:
-    """ "open trigger point guide" (or launch/start it) opens the skill; "start over" does not."""
-    words = text.strip().lower().rstrip(".!").split()
-    invocation = str(model_builder.load_source()["invocation_name"]).split()
-    return len(words) > 1 and words[0] in LAUNCH_WORDS and words[1:] == invocation
-
-
 def request_for(text: str, locale: str) -> dict[str, object]:
     """Resolve typed text the way Alexa would, using the interaction model's own samples."""
-    if is_launch(text):
+    if nlu.is_launch(text, locale):
         return envelopes.launch(locale)
     match = nlu.resolve(text, locale)
     slots = {

@@ -100,6 +100,15 @@ def test_chat_over_http_carries_the_session_like_a_device() -> None:
     assert "Goodbye" in answers[4]
 
 
+@pytest.mark.parametrize(
+    "opening",
+    ["Alexa, open trigger point guide", "Open Trigger Point Guide, please.", "ask trigger point guide"],
+)
+def test_opening_the_skill_the_way_people_say_it_welcomes_them(opening: str) -> None:
+    transcript = chat("stop", opening)
+    assert "Welcome" in alexa_lines(transcript)[2]
+
+
 def test_start_over_is_not_mistaken_for_opening_the_skill() -> None:
     transcript = chat("which muscles are treated", "start over", "yes")
     answers = alexa_lines(transcript)

@@ -8,6 +8,6 @@ few plain phrases for built-in intents that Alexa knows without samples). `text`
 
 from __future__ import annotations
 
-from skill.nlu.match import FALLBACK_INTENT, IntentMatch, SlotValue, normalise, resolve
+from skill.nlu.match import FALLBACK_INTENT, IntentMatch, SlotValue, is_launch, normalise, resolve
 
-__all__ = ["FALLBACK_INTENT", "IntentMatch", "SlotValue", "normalise", "resolve"]
+__all__ = ["FALLBACK_INTENT", "IntentMatch", "SlotValue", "is_launch", "normalise", "resolve"]

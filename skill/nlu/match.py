@@ -19,7 +19,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from skill.nlu.index import Index, Pattern, index_for, type_token
-from skill.nlu.text import DETERMINERS, GENERIC, clean_tokens, content_words, spoken_key, strip_fillers
+from skill.nlu.text import (
+    DETERMINERS,
+    GENERIC,
+    clean_tokens,
+    content_words,
+    is_launch_phrase,
+    spoken_key,
+    strip_fillers,
+)
 
 FALLBACK_INTENT = "AMAZON.FallbackIntent"
 
@@ -155,6 +163,11 @@ def _fuzzy(index: Index, tokens: Sequence[str], tagged: str) -> tuple[str, float
 
 def _words_of(index: Index, text: str) -> list[str]:
     return strip_fillers(clean_tokens(text), index.invocation)
+
+
+def is_launch(text: str, locale: str = "en-US") -> bool:
+    """Whether `text` only opens the skill ("Alexa, open trigger point guide"), as Alexa would launch it."""
+    return is_launch_phrase(clean_tokens(text), index_for(locale).invocation)
 
 
 def normalise(text: str, locale: str = "en-US") -> str:

@@ -129,6 +129,29 @@ def _endswith(tokens: Sequence[str], suffix: Sequence[str]) -> bool:
     return len(tokens) > len(suffix) and tuple(tokens[-len(suffix) :]) == tuple(suffix)
 
 
+def strip_politeness(tokens: list[str]) -> list[str]:
+    """Drop wake words, greetings and politeness from both ends."""
+    changed = True
+    while changed:
+        changed = False
+        for prefix in _LEADING_FILLERS:
+            if _startswith(tokens, prefix):
+                tokens = tokens[len(prefix) :]
+                changed = True
+        for suffix in _TRAILING_FILLERS:
+            if _endswith(tokens, suffix):
+                tokens = tokens[: -len(suffix)]
+                changed = True
+    return tokens
+
+
+def is_launch_phrase(tokens: list[str], invocation: Sequence[str]) -> bool:
+    """ "Alexa, open trigger point guide, please" opens the skill; "start over" does not."""
+    tokens = strip_politeness(tokens)
+    verb, *rest = tokens or [""]
+    return verb in _LAUNCH_VERBS and rest == list(invocation)
+
+
 def strip_fillers(tokens: list[str], invocation: Sequence[str]) -> list[str]:
     """Drop wake words, "ask <invocation> to" and politeness from both ends: they carry no intent."""
     changed = True
@@ -144,14 +167,9 @@ def strip_fillers(tokens: list[str], invocation: Sequence[str]) -> list[str]:
             if _endswith(tokens, (joiner, *invocation)):
                 tokens = tokens[: -1 - len(invocation)]
                 changed = True
-        for prefix in _LEADING_FILLERS:
-            if _startswith(tokens, prefix):
-                tokens = tokens[len(prefix) :]
-                changed = True
-        for suffix in _TRAILING_FILLERS:
-            if _endswith(tokens, suffix):
-                tokens = tokens[: -len(suffix)]
-                changed = True
+        politer = strip_politeness(tokens)
+        changed = changed or politer != tokens
+        tokens = politer
     return tokens
 
 
