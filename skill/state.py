@@ -37,6 +37,8 @@ class Spoken:
         speech, reprompt, title, card = (raw.get(key) for key in ("speech", "reprompt", "title", "card"))
         if not (isinstance(speech, str) and isinstance(title, str) and isinstance(card, str)):
             return None
+        if not speech.strip():  # never saved by the skill; repeating it would be silence
+            return None
         return cls(speech, reprompt if isinstance(reprompt, str) else None, title, card)
 
 
