@@ -169,7 +169,9 @@ def create_app(
         methods=["POST"],
         provide_automatic_options=False,
     )
-    app.add_url_rule("/healthz", endpoint="healthz", view_func=_healthz, methods=["GET"])
+    app.add_url_rule(
+        "/healthz", endpoint="healthz", view_func=_healthz, methods=["GET"], provide_automatic_options=False
+    )
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
     return app

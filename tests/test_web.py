@@ -249,6 +249,13 @@ def test_unknown_path_is_a_small_json_404(client: FlaskClient) -> None:
     assert response.get_json() == {"error": "not found"}
 
 
+@pytest.mark.parametrize("method", ["POST", "OPTIONS", "DELETE"])
+def test_healthz_answers_only_get(client: FlaskClient, method: str) -> None:
+    response = client.open("/healthz", method=method)
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "GET, HEAD"
+
+
 def test_healthz(client: FlaskClient) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
