@@ -11,8 +11,10 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from skill.content import Content, read_data_file
+from skill.spelling import localise
 
 if TYPE_CHECKING:
+    from skill.replies import Answer
     from ask_sdk_model.interfaces.alexa.presentation.apl.render_document_directive import (
         RenderDocumentDirective,
     )
@@ -30,30 +32,28 @@ def document() -> dict[str, Any]:
     return loaded
 
 
-def datasource(content: Content, title: str, text: str, topic_id: str | None) -> dict[str, Any]:
+def datasource(content: Content, answer: Answer, locale: str | None) -> dict[str, Any]:
     buttons = [{"label": topic.button, "event": TOPIC_EVENT, "id": topic.id} for topic in content.topics]
-    topic = content.topic_by_id.get(topic_id) if topic_id else None
+    topic = content.topic_by_id.get(answer.more_topic) if answer.more_topic else None
     if topic is not None and topic.more:
         buttons.insert(0, {"label": content.phrase("more_button"), "event": MORE_EVENT, "id": topic.id})
     return {
         "answer": {
             "header": content.phrase("screen_title"),
-            "title": title,
-            "text": text,
+            "title": localise(answer.title, locale),
+            "text": localise(answer.card_text or answer.speech, locale),
             "hint": content.phrase("screen_hint"),
             "buttons": buttons,
         }
     }
 
 
-def render_directive(
-    content: Content, title: str, text: str, topic_id: str | None
-) -> RenderDocumentDirective:
+def render_directive(content: Content, answer: Answer, locale: str | None) -> RenderDocumentDirective:
     # Imported here: the APL model package is only needed for devices with a screen (cold start).
     from ask_sdk_model.interfaces.alexa.presentation.apl.render_document_directive import (
         RenderDocumentDirective,
     )
 
     return RenderDocumentDirective(
-        token=TOKEN, document=document(), datasources=datasource(content, title, text, topic_id)
+        token=TOKEN, document=document(), datasources=datasource(content, answer, locale)
     )

@@ -71,6 +71,7 @@ class SpeechRates:
 class Content:
     skill_name: str
     pronunciations: dict[str, str]
+    spellings: dict[str, dict[str, str]]
     speech_rates: SpeechRates
     phrases: dict[str, str]
     topics: tuple[Topic, ...]
@@ -110,6 +111,7 @@ def parse_content(raw: dict[str, Any]) -> Content:
     return Content(
         skill_name=raw["skill_name"],
         pronunciations=dict(raw["pronunciations"]),
+        spellings={locale: dict(words) for locale, words in raw["spellings"].items()},
         speech_rates=_record(SpeechRates, raw["speech_rates"]),
         phrases=dict(raw["phrases"]),
         topics=tuple(_record(Topic, item) for item in raw["topics"]),

@@ -18,11 +18,18 @@ class Answer:
 
     speech: str
     title: str
+    key: str = ""
+    """What kind of answer this is ("topic:muscles", "fact:causes", "part:neck", "fallback"...): kept in
+    the session for follow-ups, and read by the understanding evaluation."""
     reprompt: str | None = None
     card_text: str | None = None
     end_session: bool = False
     topic: str | None = None
+    """The leaflet topic the conversation is on ("tell me more" expands it)."""
     offered: str | None = None
+    """The topic id offered with "Would you like to hear...?" ("yes" answers it)."""
+    more_topic: str | None = None
+    """The topic whose "more" part the listener has not heard yet (the screen's first button)."""
     remember: bool = True
 
 
@@ -39,9 +46,10 @@ def topic_answer(content: Content, topic: Topic) -> Answer:
         speech=sentences(topic.speech, offer),
         title=topic.title,
         reprompt=reprompt,
-        card_text=sentences(topic.speech, topic.more),
+        card_text=topic.speech,
         topic=topic.id,
         offered=offered,
+        more_topic=topic.id if topic.more else None,
     )
 
 

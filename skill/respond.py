@@ -11,6 +11,7 @@ from skill import apl
 from skill.content import Content, load_content
 from skill.replies import Answer
 from skill.speech import speak, to_ssml
+from skill.spelling import localise
 from skill.state import SessionState, Spoken
 
 
@@ -40,16 +41,17 @@ def respond(handler_input: HandlerInput, answer: Answer) -> Response:
     content = load_content()
     state = session_state(handler_input)
     rate = current_rate(content, state)
-    card_text = answer.card_text or answer.speech
+    locale = getattr(handler_input.request_envelope.request, "locale", None)
+    card_text = localise(answer.card_text or answer.speech, locale)
     builder = handler_input.response_builder
-    builder.speak(speak(to_ssml(answer.speech, content.pronunciation_pairs), rate))
-    builder.set_card(SimpleCard(title=answer.title, content=card_text))
+    builder.speak(speak(to_ssml(localise(answer.speech, locale), content.pronunciation_pairs), rate))
+    builder.set_card(SimpleCard(title=localise(answer.title, locale), content=card_text))
     if answer.reprompt and not answer.end_session:
-        builder.ask(speak(to_ssml(answer.reprompt, content.pronunciation_pairs), rate))
+        builder.ask(speak(to_ssml(localise(answer.reprompt, locale), content.pronunciation_pairs), rate))
     builder.set_should_end_session(answer.end_session)
     if has_screen(handler_input) and not answer.end_session:
-        builder.add_directive(apl.render_directive(content, answer.title, card_text, answer.topic))
+        builder.add_directive(apl.render_directive(content, answer, locale))
     if answer.remember:
-        spoken = Spoken(answer.speech, answer.reprompt, answer.title, card_text)
+        spoken = Spoken(answer.speech, answer.reprompt, answer.title, answer.card_text or answer.speech)
         state.remember(spoken, topic=answer.topic, offered=answer.offered)
     return builder.response

@@ -14,7 +14,8 @@ from skill.handlers.conversation import (
 from skill.handlers.followups import NoHandler, RepeatHandler, TellMeMoreHandler, YesHandler
 from skill.handlers.lifecycle import ApologiseOnError, SilentHandler
 from skill.handlers.speech_rate import SpeechRateHandler
-from skill.handlers.topics import MuscleHandler, NotCoveredHandler, ScreenTouchHandler, TopicHandler
+from skill.handlers.screen import ScreenTouchHandler
+from skill.handlers.topics import MuscleHandler, NotCoveredHandler, TopicHandler
 
 
 def register_all(builder: SkillBuilder) -> None:
