@@ -16,6 +16,8 @@ from typing import Any, TypeVar
 SOURCE = "content.yaml"
 COMPILED = "content.json"
 
+DEFAULT_PRONUNCIATION_LOCALE = "en-US"
+
 _Record = TypeVar("_Record")
 
 
@@ -36,18 +38,32 @@ class Topic:
 
 
 @dataclass(frozen=True)
-class Muscle:
+class Fact:
+    """A narrow question with its own answer in the leaflet; `topic` is the broad topic it belongs to."""
+
     id: str
-    name: str
+    intent: str
+    title: str
+    topic: str
     speech: str
     sources: tuple[str, ...]
 
 
 @dataclass(frozen=True)
-class UnknownMuscle:
-    heard: str
-    unheard: str
+class BodyPart:
+    """A muscle or region the leaflet mentions, as patients name it; `topic` is offered next."""
+
+    id: str
     title: str
+    topic: str
+    speech: str
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class UnknownPart:
+    title: str
+    speech: str
     sources: tuple[str, ...]
 
 
@@ -58,7 +74,16 @@ class NotCovered:
     unnamed: str
     suggestion: str
     suggested_topics: tuple[str, ...]
+    answered_by_topic: dict[str, str]
     subjects: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Social:
+    intent: str
+    title: str
+    speech: str
+    reprompt: str
 
 
 @dataclass(frozen=True)
@@ -70,14 +95,19 @@ class SpeechRates:
 @dataclass(frozen=True)
 class Content:
     skill_name: str
-    pronunciations: dict[str, str]
+    pronunciations: dict[str, dict[str, str]]
     spellings: dict[str, dict[str, str]]
     speech_rates: SpeechRates
     phrases: dict[str, str]
     topics: tuple[Topic, ...]
-    muscles: tuple[Muscle, ...]
-    unknown_muscle: UnknownMuscle
+    facts: tuple[Fact, ...]
+    body_parts: tuple[BodyPart, ...]
+    unknown_part: UnknownPart
     not_covered: NotCovered
+    social: dict[str, Social]
+    mentions: dict[str, str]
+    """Words a patient may use for a subject (from the slot types of model.yaml), each with the id it
+    stands for: lets an unresolved slot's words still find the answer they ask for."""
 
     @functools.cached_property
     def topic_by_id(self) -> dict[str, Topic]:
@@ -88,12 +118,29 @@ class Content:
         return {topic.intent: topic for topic in self.topics}
 
     @functools.cached_property
-    def pronunciation_pairs(self) -> tuple[tuple[str, str], ...]:
-        return tuple(sorted(self.pronunciations.items()))
+    def _pronunciation_pairs(self) -> dict[str, tuple[tuple[str, str], ...]]:
+        return {locale: tuple(sorted(words.items())) for locale, words in self.pronunciations.items()}
+
+    def pronunciation_pairs(self, locale: str | None) -> tuple[tuple[str, str], ...]:
+        """(word, IPA) pairs for the locale's voice; American ones for a locale the content lacks."""
+        pairs = self._pronunciation_pairs
+        return pairs.get(locale or "", pairs[DEFAULT_PRONUNCIATION_LOCALE])
 
     @functools.cached_property
-    def muscle_by_id(self) -> dict[str, Muscle]:
-        return {muscle.id: muscle for muscle in self.muscles}
+    def fact_by_id(self) -> dict[str, Fact]:
+        return {fact.id: fact for fact in self.facts}
+
+    @functools.cached_property
+    def fact_by_intent(self) -> dict[str, Fact]:
+        return {fact.intent: fact for fact in self.facts}
+
+    @functools.cached_property
+    def social_by_intent(self) -> dict[str, str]:
+        return {social.intent: key for key, social in self.social.items()}
+
+    @functools.cached_property
+    def body_part_by_id(self) -> dict[str, BodyPart]:
+        return {part.id: part for part in self.body_parts}
 
     def phrase(self, key: str, **values: str) -> str:
         """A reviewed phrase with its `{placeholders}` filled in."""
@@ -110,14 +157,17 @@ def parse_content(raw: dict[str, Any]) -> Content:
     """Turn the content document into typed content."""
     return Content(
         skill_name=raw["skill_name"],
-        pronunciations=dict(raw["pronunciations"]),
+        pronunciations={locale: dict(words) for locale, words in raw["pronunciations"].items()},
         spellings={locale: dict(words) for locale, words in raw["spellings"].items()},
         speech_rates=_record(SpeechRates, raw["speech_rates"]),
         phrases=dict(raw["phrases"]),
         topics=tuple(_record(Topic, item) for item in raw["topics"]),
-        muscles=tuple(_record(Muscle, item) for item in raw["muscles"]),
-        unknown_muscle=_record(UnknownMuscle, raw["unknown_muscle"]),
+        facts=tuple(_record(Fact, item) for item in raw["facts"]),
+        body_parts=tuple(_record(BodyPart, item) for item in raw["body_parts"]),
+        unknown_part=_record(UnknownPart, raw["unknown_part"]),
         not_covered=_record(NotCovered, raw["not_covered"]),
+        social={key: _record(Social, item) for key, item in raw["social"].items()},
+        mentions=dict(raw["mentions"]),
     )
 
 
@@ -132,14 +182,23 @@ def load_content() -> Content:
     return parse_content(json.loads(read_data_file(COMPILED)))
 
 
-def compile_content() -> str:
-    """`content.yaml` as the JSON text the skill loads (only the build needs PyYAML)."""
+def compile_content(mentions: dict[str, str]) -> str:
+    """`content.yaml` as the JSON text the skill loads (only the build needs PyYAML), with the
+    `mentions` table the model builder derives from the slot types."""
     import yaml
 
-    raw = yaml.safe_load(read_data_file(SOURCE))
+    raw = {**yaml.safe_load(read_data_file(SOURCE)), "mentions": dict(sorted(mentions.items()))}
     parse_content(raw)  # a malformed source fails here, at build time, not on a patient's request
     note = f"Generated from {SOURCE} by `tpi-skill build-models`: edit that file, not this one."
     return json.dumps({"_generated": note, **raw}, ensure_ascii=False, indent=1) + "\n"
+
+
+def load_source_phrases() -> dict[str, str]:
+    """The phrases of `content.yaml` itself (for the model builder, which runs before compiling)."""
+    import yaml
+
+    phrases: dict[str, str] = yaml.safe_load(read_data_file(SOURCE))["phrases"]
+    return phrases
 
 
 def compiled_path() -> Path:

@@ -88,7 +88,11 @@ def build_model(locale: str) -> dict[str, Any]:
         intent: dict[str, Any] = {"name": name, "samples": samples}
         slots = spec.get("slots") or {}
         if slots:
-            intent["slots"] = [{"name": slot, "type": slot_type} for slot, slot_type in slots.items()]
+            elicitation = spec.get("elicitation") or {}
+            intent["slots"] = [
+                {"name": slot, "type": slot_type, **_slot_samples(elicitation)}
+                for slot, slot_type in slots.items()
+            ]
         intents.append(intent)
 
     types: list[dict[str, Any]] = []
@@ -110,7 +114,86 @@ def build_model(locale: str) -> dict[str, Any]:
     level = source.get("fallback_intent_sensitivity")
     if level:
         language_model["modelConfiguration"] = {"fallbackIntentSensitivity": {"level": level}}
-    return {"interactionModel": {"languageModel": language_model}}
+    return {"interactionModel": {"languageModel": language_model, **_dialog_model(source)}}
+
+
+def _slot_samples(elicitation: Mapping[str, Any]) -> dict[str, Any]:
+    samples = elicitation.get("samples")
+    return {"samples": list(samples)} if samples else {}
+
+
+def _dialog_model(source: Mapping[str, Any]) -> dict[str, Any]:
+    """The dialog model Dialog.ElicitSlot needs: one elicitable slot per re-asking intent. The skill
+    manages the dialog itself (SKILL_RESPONSE), so the prompt here, taken from content.yaml's phrase,
+    is only what Alexa would say if it ever delegated."""
+    phrases = content.load_source_phrases()
+    dialog_intents: list[dict[str, Any]] = []
+    prompts: list[dict[str, Any]] = []
+    for name, spec in source["intents"].items():
+        elicitation = spec.get("elicitation")
+        if not elicitation:
+            continue
+        slots = []
+        for slot, slot_type in (spec.get("slots") or {}).items():
+            prompt_id = f"Elicit.Slot.{name}.{slot}"
+            prompts.append(
+                {
+                    "id": prompt_id,
+                    "variations": [{"type": "PlainText", "value": phrases[elicitation["prompt"]]}],
+                }
+            )
+            slots.append(
+                {
+                    "name": slot,
+                    "type": slot_type,
+                    "elicitationRequired": True,
+                    "confirmationRequired": False,
+                    "prompts": {"elicitation": prompt_id},
+                }
+            )
+        dialog_intents.append(
+            {
+                "name": name,
+                "delegationStrategy": "SKILL_RESPONSE",
+                "confirmationRequired": False,
+                "prompts": {},
+                "slots": slots,
+            }
+        )
+    if not dialog_intents:
+        return {}
+    return {"dialog": {"delegationStrategy": "SKILL_RESPONSE", "intents": dialog_intents}, "prompts": prompts}
+
+
+def mention_table() -> dict[str, str]:
+    """Every word or phrase of the slot types (all locales), normalised, with the id it stands for; and
+    each type's hint words with what they show: a body part or a question the leaflet does not cover.
+    The skill uses it to understand a slot Alexa could not resolve, without ever repeating its words."""
+    from skill.mentions import NOT_COVERED, UNKNOWN_PART, normalise
+
+    source = load_source()
+    hint_kind = {"BODY_PART": UNKNOWN_PART, "SUBJECT": NOT_COVERED}
+    table: dict[str, str] = {}
+
+    def add(phrase: str, meaning: str) -> None:
+        key = normalise(phrase)
+        if table.setdefault(key, meaning) != meaning:
+            raise ValueError(f"model.yaml: {phrase!r} stands for both {table[key]} and {meaning}")
+
+    variants = (source.get("locale_variants") or {}).values()
+    for type_name, values in source["types"].items():
+        for value in values:
+            extra = [
+                w
+                for v in variants
+                for w in ((v.get("synonyms") or {}).get(type_name) or {}).get(value["id"], [])
+            ]
+            for phrase in [value["value"], *value.get("synonyms", []), *extra]:
+                add(phrase, value["id"])
+    for type_name, words in (source.get("resolver_type_hints") or {}).items():
+        for word in words:
+            add(word, hint_kind[type_name])
+    return table
 
 
 def resolver_phrases() -> dict[str, list[str]]:
@@ -137,7 +220,7 @@ def generated_files(models: Mapping[str, Mapping[str, Any]], directory: Path) ->
     """Every generated file, with the text its source gives it: each locale's model in `directory`, and
     the compiled content the skill loads."""
     files = {model_path(directory, locale): render(model) for locale, model in models.items()}
-    files[content.compiled_path()] = content.compile_content()
+    files[content.compiled_path()] = content.compile_content(mention_table())
     return files
 
 

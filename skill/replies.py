@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-from skill.content import Content, Topic
+from skill.content import BodyPart, Content, Fact, Topic
+from skill.mentions import NOT_COVERED, UNKNOWN_PART
 from skill.speech import join_list, sentences
 
-MAX_ECHOED_CHARS = 40
-LEADING_DETERMINER = re.compile(r"^(?:the|my|a|an|your)\s+", re.IGNORECASE)
+HELP_PAGE_SIZE = 4
+"""Topics read out per help turn: voice design guidance is two to five choices at a time."""
 
 
 @dataclass(frozen=True)
@@ -30,21 +30,31 @@ class Answer:
     """The topic id offered with "Would you like to hear...?" ("yes" answers it)."""
     more_topic: str | None = None
     """The topic whose "more" part the listener has not heard yet (the screen's first button)."""
+    next_help_page: int | None = None
+    """The help page "more" or "yes" reads next."""
+    elicit_slot: str | None = None
+    """Ask again for this slot of the request's intent (Dialog.ElicitSlot)."""
     remember: bool = True
+    """Whether this turn moves the conversation on (topic, offer); short acknowledgements do not."""
+    repeatable: bool = True
+    """Whether "repeat" should say this again; "that's everything..." is not worth repeating."""
 
 
-def _offer_next(content: Content, topic: Topic) -> tuple[str | None, str | None]:
-    follow = content.topic_by_id.get(topic.next) if topic.next else None
-    return (follow.offer, follow.id) if follow else (None, None)
+def _with_offer(content: Content, topic_id: str | None) -> tuple[str | None, str, str | None]:
+    """The offer of `topic_id` ("Would you like to hear...?"), its shorter reprompt, and the id offered."""
+    follow = content.topic_by_id.get(topic_id) if topic_id else None
+    if follow is None:
+        return None, content.phrase("reprompt"), None
+    return follow.offer, content.phrase("offer_reprompt", label=follow.label), follow.id
 
 
 def topic_answer(content: Content, topic: Topic) -> Answer:
     """The first answer on a topic, offering "tell me more" implicitly and the next topic explicitly."""
-    offer, offered = _offer_next(content, topic)
-    reprompt = offer or content.phrase("reprompt")
+    offer, reprompt, offered = _with_offer(content, topic.next)
     return Answer(
         speech=sentences(topic.speech, offer),
         title=topic.title,
+        key=f"topic:{topic.id}",
         reprompt=reprompt,
         card_text=topic.speech,
         topic=topic.id,
@@ -54,44 +64,56 @@ def topic_answer(content: Content, topic: Topic) -> Answer:
 
 
 def more_answer(content: Content, topic: Topic) -> Answer:
-    """The "tell me more" part of a topic, or an honest "that's all" when there is none."""
-    offer, offered = _offer_next(content, topic)
+    """The "tell me more" part of a topic, or an honest "that's all" with what comes next."""
+    offer, reprompt, offered = _with_offer(content, topic.next)
     body = topic.more or content.phrase("no_more", title=topic.title.lower())
     return Answer(
         speech=sentences(body, offer),
         title=topic.title,
-        reprompt=offer or content.phrase("reprompt"),
+        key=f"more:{topic.id}",
+        reprompt=reprompt,
         card_text=body,
         topic=topic.id,
+        offered=offered,
+        repeatable=topic.more is not None,
+    )
+
+
+def fact_answer(content: Content, fact: Fact) -> Answer:
+    """A narrow question answered in the first sentence, offering the broad topic it belongs to."""
+    offer, reprompt, offered = _with_offer(content, fact.topic)
+    return Answer(
+        speech=sentences(fact.speech, offer),
+        title=fact.title,
+        key=f"fact:{fact.id}",
+        reprompt=reprompt,
+        card_text=fact.speech,
         offered=offered,
     )
 
 
-def muscle_names(content: Content) -> str:
-    return join_list(f"the {muscle.name}" for muscle in content.muscles)
-
-
-def muscle_answer(content: Content, muscle_id: str | None, heard: str | None) -> Answer:
-    """One named muscle; a muscle the leaflet does not name gets an honest answer naming the four."""
-    muscle = content.muscle_by_id.get(muscle_id) if muscle_id else None
-    if muscle is not None:
-        return Answer(
-            speech=sentences(muscle.speech, content.phrase("ask_next")),
-            title=muscle.name.title(),
-            reprompt=content.phrase("reprompt"),
-            card_text=muscle.speech,
-            topic="muscles",
-        )
-    unknown = content.unknown_muscle
-    heard = LEADING_DETERMINER.sub("", heard) if heard else heard  # "the my hip flexor" reads badly
-    template = unknown.heard if heard and len(heard) <= MAX_ECHOED_CHARS else unknown.unheard
-    body = template.format(heard=heard or "", muscles=muscle_names(content))
+def body_part_answer(content: Content, part: BodyPart) -> Answer:
+    """What the leaflet says about one muscle or region, offering the topic that says more."""
+    offer, reprompt, offered = _with_offer(content, part.topic)
     return Answer(
-        speech=sentences(body, content.phrase("ask_next")),
+        speech=sentences(part.speech, offer),
+        title=part.title,
+        key=f"part:{part.id}",
+        reprompt=reprompt,
+        card_text=part.speech,
+        offered=offered,
+    )
+
+
+def unknown_part_answer(content: Content) -> Answer:
+    """A part of the body the leaflet does not mention; what was heard is never read back."""
+    unknown = content.unknown_part
+    return Answer(
+        speech=sentences(unknown.speech, content.phrase("ask_next")),
         title=unknown.title,
+        key=UNKNOWN_PART,
         reprompt=content.phrase("reprompt"),
-        card_text=body,
-        topic="muscles",
+        card_text=unknown.speech,
     )
 
 
@@ -101,16 +123,62 @@ def topic_labels(content: Content, topic_ids: list[str] | tuple[str, ...] | None
 
 
 def not_covered_answer(content: Content, subject_id: str | None) -> Answer:
-    """Questions the leaflet does not answer: say so kindly, point to the clinician, offer topics."""
+    """Questions the leaflet does not answer: say so kindly, point to the clinician, offer topics.
+    Risks and side effects get the safety topic, so every such question hears the same honest answer."""
     not_covered = content.not_covered
+    answered_by = not_covered.answered_by_topic.get(subject_id) if subject_id else None
+    if answered_by is not None:
+        return topic_answer(content, content.topic_by_id[answered_by])
     subject = not_covered.subjects.get(subject_id) if subject_id else None
     body = not_covered.named.format(subject=subject) if subject else not_covered.unnamed
     suggestion = not_covered.suggestion.format(topics=topic_labels(content, not_covered.suggested_topics))
     return Answer(
         speech=sentences(body, suggestion, content.phrase("ask_next")),
         title=not_covered.title,
+        key=f"{NOT_COVERED}:{subject_id}" if subject else NOT_COVERED,
         reprompt=content.phrase("reprompt"),
         card_text=sentences(body, suggestion),
+    )
+
+
+def mention_answer(content: Content, meaning: str | None) -> Answer:
+    """The answer for what a slot's words stand for (see skill.mentions); the fallback for none."""
+    if meaning is None:
+        return fallback_answer(content)
+    if meaning == UNKNOWN_PART:
+        return unknown_part_answer(content)
+    if meaning == NOT_COVERED:
+        return not_covered_answer(content, None)
+    if meaning in content.body_part_by_id:
+        return body_part_answer(content, content.body_part_by_id[meaning])
+    if meaning in content.fact_by_id:
+        return fact_answer(content, content.fact_by_id[meaning])
+    if meaning in content.topic_by_id:
+        return topic_answer(content, content.topic_by_id[meaning])
+    return not_covered_answer(content, meaning)
+
+
+def reask_answer(content: Content, slot: str, phrase_key: str) -> Answer:
+    """An empty slot: ask for it again rather than guess."""
+    return Answer(
+        speech=content.phrase(phrase_key),
+        title=content.skill_name,
+        key=f"reask:{slot}",
+        reprompt=content.phrase(f"{phrase_key}_reprompt"),
+        elicit_slot=slot,
+        repeatable=False,
+    )
+
+
+def social_answer(content: Content, social_id: str) -> Answer:
+    """Thanks, hello, "are you a doctor": short and kind; repeat still replays the last real answer."""
+    social = content.social[social_id]
+    return Answer(
+        speech=social.speech,
+        title=social.title,
+        key=f"social:{social_id}",
+        reprompt=social.reprompt,
+        repeatable=False,
     )
 
 
@@ -118,17 +186,32 @@ def welcome_answer(content: Content) -> Answer:
     return Answer(
         speech=sentences(content.phrase("welcome"), content.phrase("examples")),
         title=content.skill_name,
-        reprompt=sentences(content.phrase("examples"), content.phrase("ask_next")),
+        key="welcome",
+        reprompt=content.phrase("welcome_reprompt"),
     )
 
 
-def help_answer(content: Content) -> Answer:
-    body = sentences(content.phrase("help_intro"), topic_labels(content) + ".")
+def help_pages(content: Content) -> list[tuple[str, ...]]:
+    """The topics in groups small enough to hold in mind, in the order the leaflet's topics go."""
+    ids = [topic.id for topic in content.topics]
+    count = -(-len(ids) // HELP_PAGE_SIZE)
+    size = -(-len(ids) // count)  # even pages: 10 topics read as 4, 3, 3 rather than 4, 4, 2
+    return [tuple(ids[start : start + size]) for start in range(0, len(ids), size)]
+
+
+def help_answer(content: Content, page: int = 1) -> Answer:
+    """One page of topics; "more" (or "yes") reads the next, and the last adds the spoken controls."""
+    pages = help_pages(content)
+    page = page if 1 <= page <= len(pages) else 1
+    body = sentences(content.phrase("help_intro"), topic_labels(content, pages[page - 1]) + ".")
+    last = page == len(pages)
     return Answer(
-        speech=sentences(body, content.phrase("help_controls")),
+        speech=sentences(body, content.phrase("help_controls") if last else content.phrase("help_more")),
         title=content.skill_name,
-        reprompt=content.phrase("reprompt"),
+        key="help",
+        reprompt=content.phrase("reprompt") if last else content.phrase("help_reprompt"),
         card_text=body,
+        next_help_page=None if last else page + 1,
     )
 
 
@@ -137,16 +220,22 @@ def fallback_answer(content: Content) -> Answer:
         "fallback_suggestion", topics=topic_labels(content, content.not_covered.suggested_topics)
     )
     return Answer(
-        speech=sentences(content.phrase("fallback"), suggestion, content.phrase("ask_next")),
+        speech=sentences(content.phrase("fallback"), suggestion),
         title=content.skill_name,
+        key="fallback",
         reprompt=content.phrase("reprompt"),
         card_text=sentences(content.phrase("fallback"), suggestion),
+        repeatable=False,
     )
 
 
 def goodbye_answer(content: Content) -> Answer:
     return Answer(
-        speech=content.phrase("goodbye"), title=content.skill_name, end_session=True, remember=False
+        speech=content.phrase("goodbye"),
+        title=content.skill_name,
+        key="goodbye",
+        end_session=True,
+        remember=False,
     )
 
 
@@ -154,16 +243,18 @@ def error_answer(content: Content) -> Answer:
     return Answer(
         speech=content.phrase("error"),
         title=content.skill_name,
+        key="error",
         reprompt=content.phrase("reprompt"),
         remember=False,
     )
 
 
-def short_answer(content: Content, *phrase_keys: str) -> Answer:
+def short_answer(content: Content, key: str, *phrase_keys: str) -> Answer:
     """A brief acknowledgement ("Okay, I'll speak more slowly.") that keeps the conversation open."""
     return Answer(
-        speech=sentences(*(content.phrase(key) for key in phrase_keys)),
+        speech=sentences(*(content.phrase(phrase) for phrase in phrase_keys)),
         title=content.skill_name,
+        key=key,
         reprompt=content.phrase("reprompt"),
         remember=False,
     )

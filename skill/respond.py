@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.utils.request_util import get_supported_interfaces
+from ask_sdk_model.dialog.elicit_slot_directive import ElicitSlotDirective
 from ask_sdk_model.response import Response
 from ask_sdk_model.ui.simple_card import SimpleCard
 
@@ -43,15 +44,29 @@ def respond(handler_input: HandlerInput, answer: Answer) -> Response:
     rate = current_rate(content, state)
     locale = getattr(handler_input.request_envelope.request, "locale", None)
     card_text = localise(answer.card_text or answer.speech, locale)
+    pronunciations = content.pronunciation_pairs(locale)
     builder = handler_input.response_builder
-    builder.speak(speak(to_ssml(localise(answer.speech, locale), content.pronunciation_pairs), rate))
+    builder.speak(speak(to_ssml(localise(answer.speech, locale), pronunciations), rate))
     builder.set_card(SimpleCard(title=localise(answer.title, locale), content=card_text))
     if answer.reprompt and not answer.end_session:
-        builder.ask(speak(to_ssml(localise(answer.reprompt, locale), content.pronunciation_pairs), rate))
+        builder.ask(
+            speak(to_ssml(localise(answer.reprompt, locale), content.pronunciation_pairs(locale)), rate)
+        )
     builder.set_should_end_session(answer.end_session)
     if has_screen(handler_input) and not answer.end_session:
         builder.add_directive(apl.render_directive(content, answer, locale))
+    if answer.elicit_slot is not None:
+        builder.add_directive(elicit_directive(handler_input, answer.elicit_slot))
     if answer.remember:
-        spoken = Spoken(answer.speech, answer.reprompt, answer.title, answer.card_text or answer.speech)
-        state.remember(spoken, topic=answer.topic, offered=answer.offered)
+        state.move_on(topic=answer.topic, offered=answer.offered, help_page=answer.next_help_page)
+        if answer.repeatable:
+            card = answer.card_text or answer.speech
+            state.remember_last(Spoken(answer.speech, answer.reprompt, answer.title, card, answer.key))
+    state.note_answered(answer.key)
     return builder.response
+
+
+def elicit_directive(handler_input: HandlerInput, slot: str) -> ElicitSlotDirective:
+    """Ask Alexa to listen for `slot` of the request's own intent (its slot samples apply)."""
+    intent = getattr(handler_input.request_envelope.request, "intent", None)
+    return ElicitSlotDirective(updated_intent=intent, slot_to_elicit=slot)

@@ -16,6 +16,8 @@ RATE = "rate"
 TOPIC = "topic"
 OFFERED = "offered"
 LAST = "last"
+HELP_PAGE = "help_page"
+ANSWERED = "answered"
 
 
 @dataclass(frozen=True)
@@ -26,9 +28,16 @@ class Spoken:
     reprompt: str | None
     title: str
     card_text: str
+    key: str = ""
 
     def to_attributes(self) -> dict[str, Any]:
-        return {"speech": self.speech, "reprompt": self.reprompt, "title": self.title, "card": self.card_text}
+        return {
+            "speech": self.speech,
+            "reprompt": self.reprompt,
+            "title": self.title,
+            "card": self.card_text,
+            "key": self.key,
+        }
 
     @classmethod
     def from_attributes(cls, raw: object) -> Spoken | None:
@@ -39,7 +48,14 @@ class Spoken:
             return None
         if not speech.strip():  # never saved by the skill; repeating it would be silence
             return None
-        return cls(speech, reprompt if isinstance(reprompt, str) else None, title, card)
+        key = raw.get("key")
+        return cls(
+            speech,
+            reprompt if isinstance(reprompt, str) else None,
+            title,
+            card,
+            key if isinstance(key, str) else "",
+        )
 
 
 class SessionState:
@@ -74,21 +90,35 @@ class SessionState:
     def last(self) -> Spoken | None:
         return Spoken.from_attributes(self._attributes.get(LAST))
 
-    def remember(self, spoken: Spoken, topic: str | None, offered: str | None) -> None:
-        self._attributes[LAST] = spoken.to_attributes()
+    @property
+    def help_page(self) -> int | None:
+        value = self._attributes.get(HELP_PAGE)
+        return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+
+    def move_on(self, topic: str | None, offered: str | None, help_page: int | None) -> None:
+        """A new answer was given: what "tell me more", "yes" and "more" now refer to."""
         self._set_or_clear(TOPIC, topic)
         self._set_or_clear(OFFERED, offered)
+        self._set_or_clear(HELP_PAGE, help_page)
+
+    def remember_last(self, spoken: Spoken) -> None:
+        self._attributes[LAST] = spoken.to_attributes()
+
+    def note_answered(self, key: str) -> None:
+        """What kind of answer this turn gave (no words of the listener's, only the skill's own key)."""
+        self._attributes[ANSWERED] = key
 
     def decline_offer(self) -> None:
         """ "No" to the offered topic: stop offering it, keep the topic for "tell me more"."""
         self._attributes.pop(OFFERED, None)
+        self._attributes.pop(HELP_PAGE, None)
 
     def forget_conversation(self) -> None:
         """Start over: drop what was said, keep the listener's chosen speech rate."""
-        for key in (TOPIC, OFFERED, LAST):
+        for key in (TOPIC, OFFERED, LAST, HELP_PAGE):
             self._attributes.pop(key, None)
 
-    def _set_or_clear(self, key: str, value: str | None) -> None:
+    def _set_or_clear(self, key: str, value: str | int | None) -> None:
         if value is None:
             self._attributes.pop(key, None)
         else:

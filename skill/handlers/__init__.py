@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ask_sdk_core.skill_builder import SkillBuilder
 
+from skill.handlers.can_fulfill import CanFulfillHandler
 from skill.handlers.conversation import (
     FallbackHandler,
     GoodbyeHandler,
@@ -13,17 +14,28 @@ from skill.handlers.conversation import (
 )
 from skill.handlers.followups import NoHandler, RepeatHandler, TellMeMoreHandler, YesHandler
 from skill.handlers.lifecycle import ApologiseOnError, SilentHandler
-from skill.handlers.speech_rate import SpeechRateHandler
 from skill.handlers.screen import ScreenTouchHandler
-from skill.handlers.topics import MuscleHandler, NotCoveredHandler, TopicHandler
+from skill.handlers.speech_rate import SpeechRateHandler
+from skill.handlers.topics import (
+    BodyPartHandler,
+    FactHandler,
+    NotCoveredHandler,
+    SocialHandler,
+    SubjectHandler,
+    TopicHandler,
+)
 
 
 def register_all(builder: SkillBuilder) -> None:
     for handler in (
+        CanFulfillHandler(),  # first: it must never reach a handler that speaks or remembers
         LaunchHandler(),
         TopicHandler(),
-        MuscleHandler(),
+        FactHandler(),
+        BodyPartHandler(),
+        SubjectHandler(),
         NotCoveredHandler(),
+        SocialHandler(),
         ScreenTouchHandler(),
         TellMeMoreHandler(),
         YesHandler(),

@@ -6,39 +6,55 @@ from ask_sdk_core.handler_input import HandlerInput
 
 from skill.content import Content
 from skill.handlers.base import AnswerHandler
-from skill.replies import Answer, help_answer, more_answer, short_answer, topic_answer
+from skill.replies import Answer, goodbye_answer, help_answer, more_answer, short_answer, topic_answer
 from skill.respond import session_state
 
 
 class TellMeMoreHandler(AnswerHandler):
+    """More of the topic just answered; after help, the next topics; after a narrow fact, its topic."""
+
     intents = frozenset({"TellMeMoreIntent"})
 
     def answer(self, handler_input: HandlerInput, content: Content) -> Answer:
-        topic_id = session_state(handler_input).topic
-        topic = content.topic_by_id.get(topic_id) if topic_id else None
-        return more_answer(content, topic) if topic else help_answer(content)
+        state = session_state(handler_input)
+        if state.help_page is not None:
+            return help_answer(content, state.help_page)
+        for topic_id, expand in ((state.topic, more_answer), (state.offered, topic_answer)):
+            topic = content.topic_by_id.get(topic_id) if topic_id else None
+            if topic is not None:
+                return expand(content, topic)
+        return help_answer(content)
 
 
 class YesHandler(AnswerHandler):
     intents = frozenset({"AMAZON.YesIntent"})
 
     def answer(self, handler_input: HandlerInput, content: Content) -> Answer:
-        offered = session_state(handler_input).offered
-        topic = content.topic_by_id.get(offered) if offered else None
-        return topic_answer(content, topic) if topic else short_answer(content, "nothing_offered", "ask_next")
+        state = session_state(handler_input)
+        topic = content.topic_by_id.get(state.offered) if state.offered else None
+        if topic is not None:
+            return topic_answer(content, topic)
+        if state.help_page is not None:
+            return help_answer(content, state.help_page)
+        return short_answer(content, "acknowledged", "nothing_offered", "ask_next")
 
 
 class NoHandler(AnswerHandler):
+    """ "No" to an offer declines it; "no" when nothing was offered ("anything else?") ends."""
+
     intents = frozenset({"AMAZON.NoIntent"})
 
     def answer(self, handler_input: HandlerInput, content: Content) -> Answer:
-        session_state(handler_input).decline_offer()
-        return short_answer(content, "declined", "reprompt")
+        state = session_state(handler_input)
+        if state.offered is None and state.help_page is None:
+            return goodbye_answer(content)
+        state.decline_offer()
+        return short_answer(content, "declined", "declined", "reprompt")
 
 
 class RepeatHandler(AnswerHandler):
-    """Says the last answer again word for word (at the listener's current speech rate), leaving what
-    the conversation remembers as it was."""
+    """Says the last real answer again word for word (at the listener's current speech rate), leaving
+    what the conversation remembers as it was."""
 
     intents = frozenset({"AMAZON.RepeatIntent"})
 
@@ -46,12 +62,14 @@ class RepeatHandler(AnswerHandler):
         state = session_state(handler_input)
         last = state.last
         if last is None:
-            return short_answer(content, "nothing_to_repeat", "ask_next")
+            return short_answer(content, "nothing_to_repeat", "nothing_to_repeat", "ask_next")
         return Answer(
             speech=last.speech,
             title=last.title,
+            key=last.key,
             reprompt=last.reprompt,
             card_text=last.card_text,
             topic=state.topic,  # for the screen's "more" button
+            more_topic=state.topic if last.key == f"topic:{state.topic}" else None,
             remember=False,
         )

@@ -22,9 +22,9 @@ class SpeechRateHandler(AnswerHandler):
         name = intent_name(handler_input)
         if name == "NormalSpeedIntent":
             state.set_rate_level(rates.normal)
-            return short_answer(content, "normal_speed", "rate_hint")
+            return short_answer(content, "rate", "normal_speed", "rate_hint")
         wanted = current + STEP[str(name)]
         if not 0 <= wanted < len(rates.levels):
-            return short_answer(content, "slowest" if wanted < 0 else "fastest", "rate_hint")
+            return short_answer(content, "rate", "slowest" if wanted < 0 else "fastest", "rate_hint")
         state.set_rate_level(wanted)
-        return short_answer(content, "slower" if wanted < current else "faster", "rate_hint")
+        return short_answer(content, "rate", "slower" if wanted < current else "faster", "rate_hint")

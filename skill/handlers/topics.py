@@ -1,4 +1,5 @@
-"""The leaflet's topics: one generic handler for every topic intent, plus muscles and uncovered questions."""
+"""The leaflet's answers: generic handlers for every topic, fact and small-talk intent (adding one to
+content.yaml needs no code), and the slot-bearing intents that name a body part or a subject."""
 
 from __future__ import annotations
 
@@ -6,19 +7,21 @@ from ask_sdk_core.handler_input import HandlerInput
 
 from skill.content import Content, load_content
 from skill.handlers.base import AnswerHandler, intent_name
+from skill.mentions import find_mention
 from skill.replies import (
     Answer,
-    help_answer,
-    more_answer,
-    muscle_answer,
+    fact_answer,
+    mention_answer,
     not_covered_answer,
+    reask_answer,
+    social_answer,
     topic_answer,
 )
 from skill.slots import read_slot
 
 
 class TopicHandler(AnswerHandler):
-    """Any intent that content.yaml maps to a topic; adding a topic needs no code."""
+    """Any intent that content.yaml maps to a topic."""
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return intent_name(handler_input) in load_content().topic_by_intent
@@ -27,16 +30,59 @@ class TopicHandler(AnswerHandler):
         return topic_answer(content, content.topic_by_intent[str(intent_name(handler_input))])
 
 
-class MuscleHandler(AnswerHandler):
-    intents = frozenset({"MuscleIntent"})
+class FactHandler(AnswerHandler):
+    """Any intent that content.yaml maps to a narrow fact ("what causes these knots")."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return intent_name(handler_input) in load_content().fact_by_intent
 
     def answer(self, handler_input: HandlerInput, content: Content) -> Answer:
-        reading = read_slot(handler_input, "muscle")
-        return muscle_answer(content, reading.resolved_id, reading.heard)
+        return fact_answer(content, content.fact_by_intent[str(intent_name(handler_input))])
+
+
+class SocialHandler(AnswerHandler):
+    """Thanks, hello, "are you a doctor", "who wrote this"."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return intent_name(handler_input) in load_content().social_by_intent
+
+    def answer(self, handler_input: HandlerInput, content: Content) -> Answer:
+        return social_answer(content, content.social_by_intent[str(intent_name(handler_input))])
+
+
+class SlotHandler(AnswerHandler):
+    """An intent whose one open slot says what the question is about. Alexa fills such a slot with any
+    words (ER_SUCCESS_NO_MATCH), so those words are understood through the mention table, never read
+    back; words it does not know end like the fallback; an empty slot is asked for again."""
+
+    slot = ""
+    reask_phrase = ""
+
+    def answer(self, handler_input: HandlerInput, content: Content) -> Answer:
+        reading = read_slot(handler_input, self.slot)
+        if reading.resolved_id is not None:
+            return mention_answer(content, reading.resolved_id)
+        if reading.heard is not None:
+            return mention_answer(content, find_mention(reading.heard, content.mentions))
+        return reask_answer(content, self.slot, self.reask_phrase)
+
+
+class BodyPartHandler(SlotHandler):
+    intents = frozenset({"BodyPartIntent"})
+    slot = "bodyPart"
+    reask_phrase = "reask_part"
+
+
+class SubjectHandler(SlotHandler):
+    intents = frozenset({"SubjectIntent"})
+    slot = "subject"
+    reask_phrase = "reask_subject"
 
 
 class NotCoveredHandler(AnswerHandler):
+    """Questions the leaflet does not answer ("does it hurt"): the honest answer, no guessing."""
+
     intents = frozenset({"NotCoveredIntent"})
 
     def answer(self, handler_input: HandlerInput, content: Content) -> Answer:
-        return not_covered_answer(content, read_slot(handler_input, "subject").resolved_id)
+        return not_covered_answer(content, None)

@@ -1,0 +1,39 @@
+"""Understands the words of a slot Alexa could not resolve (ER_SUCCESS_NO_MATCH), without repeating them.
+
+Custom slots are open: "i have pain in my lower back" may arrive as a muscle slot holding "lower back"
+or a subject slot holding "the cortisone in it". The table compiled from the slot types' values,
+synonyms and hint words (`Content.mentions`) finds the longest phrase of it inside those words, so
+what the patient meant still gets its answer, and words the leaflet does not cover get an honest one.
+"""
+
+from __future__ import annotations
+
+import re
+
+UNKNOWN_PART = "unknown_part"
+"""A part of the body the leaflet does not mention."""
+NOT_COVERED = "not_covered"
+"""A question the leaflet does not answer."""
+
+_NOT_WORD = re.compile(r"[^a-z']+")
+_SPELT_LETTERS = re.compile(r"\b(?:[a-z] )+[a-z]\b")
+MAX_PHRASE_WORDS = 8
+
+
+def normalise(text: str) -> str:
+    """Lower case words separated by single spaces; spelt-out letters joined ("q. l." and "QL": "ql")."""
+    words = " ".join(_NOT_WORD.sub(" ", text.lower()).split())
+    return _SPELT_LETTERS.sub(lambda match: match.group(0).replace(" ", ""), words)
+
+
+def find_mention(text: str | None, mentions: dict[str, str]) -> str | None:
+    """What the longest known phrase inside `text` stands for, or None when it holds none."""
+    if not text:
+        return None
+    words = normalise(text).split()
+    for size in range(min(len(words), MAX_PHRASE_WORDS), 0, -1):
+        for start in range(len(words) - size + 1):
+            meaning = mentions.get(" ".join(words[start : start + size]))
+            if meaning is not None:
+                return meaning
+    return None
