@@ -195,8 +195,10 @@ def help_pages(content: Content) -> list[tuple[str, ...]]:
     """The topics in groups small enough to hold in mind, in the order the leaflet's topics go."""
     ids = [topic.id for topic in content.topics]
     count = -(-len(ids) // HELP_PAGE_SIZE)
-    size = -(-len(ids) // count)  # even pages: 10 topics read as 4, 3, 3 rather than 4, 4, 2
-    return [tuple(ids[start : start + size]) for start in range(0, len(ids), size)]
+    # Even pages: ten topics are read as 4, 3 and 3 rather than 4, 4 and 2.
+    sizes = [len(ids) // count + (1 if page < len(ids) % count else 0) for page in range(count)]
+    starts = [sum(sizes[:page]) for page in range(count)]
+    return [tuple(ids[start : start + size]) for start, size in zip(starts, sizes, strict=True)]
 
 
 def help_answer(content: Content, page: int = 1) -> Answer:

@@ -6,9 +6,6 @@ import re
 from collections.abc import Callable
 from xml.etree import ElementTree
 
-import pytest
-
-from skill.envelopes import SlotFill
 from skill.local import Conversation
 from skill.speech import join_list
 from tests.speech_text import spoken_text
@@ -19,10 +16,11 @@ Talk = Callable[..., Conversation]
 # Tags Alexa supports (SSML reference); the skill uses a few of them.
 ALEXA_TAGS = {"speak", "amazon:domain", "amazon:effect", "amazon:emotion", "audio", "break", "emphasis",
               "lang", "p", "phoneme", "prosody", "s", "say-as", "sub", "voice", "w"}  # fmt: skip
-# The US English IPA symbols Alexa's phoneme tag documents, plus stress and syllable marks.
-ALEXA_IPA = set("bdfhjklmnpstvwzðŋɹʃʒθɡəɚæɑɛɝiɪɔuʊʌoeaˈˌ.")  # noqa: RUF001
+# Every character of the IPA symbols Alexa's phoneme tag documents for any English locale (each
+# locale's own, stricter set is checked in test_pronunciation.py), plus stress and syllable marks.
+ALEXA_IPA = set("bdfghjklmnpstvwzðŋɹʃʒθ\u0361əɚæɑɛɝɜɒiɪɔuʊʌoeaˈˌ.")  # noqa: RUF001
 HARD_WORDS = ["trapezius", "levator", "scapulae", "gluteus", "medius", "quadratus", "lumborum", "piriformis",
-              "myofascial", "corticosteroid", "anaesthetic"]  # fmt: skip
+              "myofascial", "corticosteroid", "anesthetic"]  # fmt: skip
 
 
 def test_every_ssml_string_is_valid_and_uses_only_alexa_tags() -> None:
@@ -58,24 +56,7 @@ def test_hard_medical_words_are_given_a_pronunciation(talk: Talk) -> None:
     assert set(HARD_WORDS) <= pronounced
 
 
-@pytest.mark.parametrize("heard", ["R&B <muscle>", 'the "big" one'])
-def test_what_alexa_heard_is_escaped_before_it_is_spoken(talk: Talk, heard: str) -> None:
-    turn = talk().intent("MuscleIntent", {"muscle": SlotFill(heard)})
-    assert heard.lower() in spoken_text(turn.speech).lower()
-
-
 def test_lists_are_read_the_way_people_say_them() -> None:
     assert join_list(["a"]) == "a"
     assert join_list(["a", "b"]) == "a and b"
     assert join_list(["a", "b", "c"], "or") == "a, b, or c"
-
-
-def test_a_long_heard_value_is_not_echoed(talk: Talk) -> None:
-    heard = "muscle " * 20
-    text = spoken_text(talk().intent("MuscleIntent", {"muscle": SlotFill(heard)}).speech)
-    assert heard.strip() not in text and "that muscle" in text
-
-
-def test_an_unknown_muscle_is_named_once_without_a_doubled_article(talk: Talk) -> None:
-    text = spoken_text(talk().intent("MuscleIntent", {"muscle": SlotFill("my hip flexor")}).speech)
-    assert "about the hip flexor." in text

@@ -1,0 +1,262 @@
+"""Patients' own words, sent the way Alexa really sends them: open slots holding whatever was heard
+(ER_SUCCESS_NO_MATCH), every slot present even when empty, and questions that sound alike."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from skill.content import leaflet_text, load_content
+from skill.envelopes import LOCALES, SlotFill
+from skill.local import Conversation, Turn
+from tests.speech_text import spoken_text
+
+Talk = Callable[..., Conversation]
+
+MODELS = Path(__file__).resolve().parent.parent / "interaction_models"
+SLOT_INTENTS = {"BodyPartIntent": ("bodyPart", "BODY_PART"), "SubjectIntent": ("subject", "SUBJECT")}
+
+# Anatomy a patient might name, written independently of the skill's own word lists; the test keeps
+# the ones the leaflet itself mentions, so a new leaflet brings its own checks.
+ANATOMY = ["neck", "neck muscles", "shoulders", "shoulder", "arms", "arm", "legs", "leg", "hip", "buttocks",
+           "buttock", "lower back", "back", "trapezius", "levator scapulae", "gluteus medius",
+           "quadratus lumborum", "piriformis", "piriformis muscle", "sciatic nerve", "back of your leg",
+           "sides of your neck", "knee", "elbow", "wrist", "ankle", "jaw", "groin", "calf",
+           "chest"]  # fmt: skip
+CARRIERS = ["{}", "my {}", "the {}", "pain in my {}", "my {} is sore", "what about my {}"]
+LEAFLET_SILENT = ("doesn't say", "doesn't mention", "doesn't cover", "not in the leaflet")
+
+
+def leaflet_anatomy() -> list[str]:
+    leaflet = " ".join(leaflet_text().lower().split())
+    return [word for word in ANATOMY if re.search(rf"\b{re.escape(word)}\b", leaflet)]
+
+
+def said(turn: Turn) -> str:
+    return spoken_text(turn.speech).lower()
+
+
+def answered(conversation: Conversation) -> str:
+    return str(conversation.session.attributes.get("answered"))
+
+
+def test_the_leaflet_mentions_the_regions_patients_name() -> None:
+    mentioned = leaflet_anatomy()
+    assert {"neck", "shoulders", "lower back", "buttocks", "hip", "arms", "legs", "trapezius"} <= set(
+        mentioned
+    )
+    assert "knee" not in mentioned
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("intent", sorted(SLOT_INTENTS))
+@pytest.mark.parametrize("part", leaflet_anatomy())
+def test_nothing_the_leaflet_mentions_is_ever_called_absent_from_it(
+    talk: Talk, locale: str, intent: str, part: str
+) -> None:
+    slot, slot_type = SLOT_INTENTS[intent]
+    for carrier in CARRIERS:
+        conversation = talk(locale)
+        heard = carrier.format(part)
+        text = said(conversation.intent(intent, {slot: SlotFill(heard, slot_type=slot_type)}))
+        assert not any(phrase in text for phrase in LEAFLET_SILENT), f"{heard!r} in {intent}: {text}"
+        kind = answered(conversation).split(":")[0]
+        assert kind in ("part", "topic", "fact"), f"{heard!r} in {intent} got {answered(conversation)}"
+
+
+def slot_samples() -> list[tuple[str, str]]:
+    model = json.loads((MODELS / "en-US.json").read_text("utf-8"))["interactionModel"]["languageModel"]
+    return [
+        (intent["name"], sample)
+        for intent in model["intents"]
+        if intent["name"] in SLOT_INTENTS
+        for sample in intent["samples"]
+    ]
+
+
+# Unlisted words as Alexa would put them into an open slot: off-topic, a whole question, a body part the
+# leaflet does not mention, and a personal story.
+UNRELATED = ["the weather", "some music", "my grandson's birthday"]
+NOT_IN_LEAFLET_PARTS = ["left knee", "groin after my fall last week", "jaw"]
+WHOLE_QUESTIONS = {
+    "what do trigger point injections do": "topic:about",
+    "the cortisone in it": "fact:steroid",
+}
+
+
+@pytest.mark.parametrize(("intent", "sample"), slot_samples())
+def test_every_slot_sample_with_unlisted_words_is_understood_without_echo(
+    talk: Talk, intent: str, sample: str
+) -> None:
+    slot, slot_type = SLOT_INTENTS[intent]
+    reviewed = json.dumps(load_content().__dict__, default=str).lower()
+    cases = [(w, "fallback") for w in UNRELATED] + [(w, "unknown_part") for w in NOT_IN_LEAFLET_PARTS]
+    cases += list(WHOLE_QUESTIONS.items())
+    for heard, expected in cases:
+        utterance = sample.replace("{" + slot + "}", heard)  # what the patient said, for the failure message
+        conversation = talk(screen=True)
+        turn = conversation.intent(intent, {slot: SlotFill(heard, slot_type=slot_type)})
+        assert answered(conversation) == expected, utterance
+        screen = json.dumps([d.get("datasources") for d in turn.directives]).lower()
+        shown = " ".join([said(turn), str(turn.card_text).lower(), screen])
+        for word in re.findall(r"[a-z']{4,}", heard):
+            if not re.search(rf"\b{word}\b", reviewed):
+                assert not re.search(rf"\b{word}\b", shown), f"{utterance!r}: read back {word!r}"
+        assert turn.ends_session is False
+
+
+@pytest.mark.parametrize("intent", sorted(SLOT_INTENTS))
+def test_an_empty_slot_is_asked_for_again_never_answered(talk: Talk, intent: str) -> None:
+    slot, _ = SLOT_INTENTS[intent]
+    conversation = talk()
+    turn = conversation.intent(intent, {slot: SlotFill(None)})
+    text = said(turn)
+    assert text.rstrip().endswith("?")
+    assert not any(phrase in text for phrase in LEAFLET_SILENT)
+    assert [d["slotToElicit"] for d in turn.directives if d["type"] == "Dialog.ElicitSlot"] == [slot]
+    assert turn.reprompt is not None and said(turn) != spoken_text(turn.reprompt).lower()
+
+
+def test_the_reply_to_a_re_ask_is_answered(talk: Talk) -> None:
+    conversation = talk()
+    conversation.intent("BodyPartIntent", {"bodyPart": SlotFill(None)})
+    reply = conversation.intent(
+        "BodyPartIntent", {"bodyPart": SlotFill("neck", "neck", slot_type="BODY_PART")}
+    )
+    assert "neck" in said(reply) and answered(conversation) == "part:neck"
+
+
+RISK_QUESTIONS: list[tuple[str, dict[str, SlotFill]]] = [
+    ("SafetyIntent", {}),
+    ("SubjectIntent", {"subject": SlotFill("risks", "risks", slot_type="SUBJECT")}),
+    ("SubjectIntent", {"subject": SlotFill("side effects", "side_effects", slot_type="SUBJECT")}),
+    ("SubjectIntent", {"subject": SlotFill("complications", "risks", slot_type="SUBJECT")}),
+    ("SubjectIntent", {"subject": SlotFill("how dangerous it is")}),
+]
+
+
+def test_every_safety_and_risk_question_gets_the_same_honest_answer(talk: Talk) -> None:
+    answers = {said(talk().intent(name, slots)) for name, slots in RISK_QUESTIONS}
+    assert len(answers) == 1, answers
+    (answer,) = answers
+    assert "generally safe" in answer and "doctor or nurse" in answer
+    assert "side effects" in answer and "risks" in answer
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_thanks_and_hello_get_kind_short_answers_without_sending_anyone_away(talk: Talk, locale: str) -> None:
+    conversation = talk(locale)
+    conversation.intent("TreatedMusclesIntent")
+    thanks = said(conversation.intent("ThanksIntent"))
+    assert "welcome" in thanks and "doctor" not in thanks and "sorry" not in thanks
+    assert len(thanks.split()) <= 20
+    hello = said(talk(locale).intent("GreetingIntent"))
+    assert "hello" in hello and "trigger point guide" in hello and "doctor" not in hello
+
+
+def test_are_you_a_doctor_is_answered_honestly(talk: Talk) -> None:
+    text = said(talk().intent("WhoAreYouIntent"))
+    assert "not a doctor" in text and "leaflet" in text
+    source = said(talk().intent("SourceIntent"))
+    assert "leaflet" in source
+
+
+def test_thanks_then_no_ends_kindly(talk: Talk) -> None:
+    conversation = talk()
+    conversation.intent("SafetyIntent")
+    conversation.intent("ThanksIntent")
+    turn = conversation.intent("AMAZON.NoIntent")
+    assert turn.ends_session is True and "goodbye" in said(turn)
+
+
+def test_repeat_after_small_talk_replays_the_last_real_answer(talk: Talk) -> None:
+    conversation = talk()
+    answer = conversation.intent("CausesIntent")
+    for small_talk in ("ThanksIntent", "AMAZON.FallbackIntent", "SpeakSlowerIntent"):
+        conversation.intent(small_talk)
+        assert spoken_text(conversation.intent("AMAZON.RepeatIntent").speech) == spoken_text(answer.speech)
+
+
+def test_saying_yes_again_and_again_reaches_every_topic(talk: Talk) -> None:
+    content = load_content()
+    for first in content.topics:
+        conversation = talk()
+        conversation.intent(first.intent)
+        heard = {answered(conversation)}
+        for _ in range(len(content.topics)):
+            conversation.intent("AMAZON.YesIntent")
+            heard.add(answered(conversation))
+        assert heard == {f"topic:{topic.id}" for topic in content.topics}, first.id
+
+
+def answer_kinds(talk: Talk) -> list[tuple[str, Turn]]:
+    content = load_content()
+    turns: list[tuple[str, Turn]] = [("welcome", talk().launch())]
+    turns += [(t.id, talk().intent(t.intent)) for t in content.topics]
+    turns += [(f.id, talk().intent(f.intent)) for f in content.facts]
+    turns += [(s, talk().intent(social.intent)) for s, social in content.social.items()]
+    turns += [
+        (p.id, talk().intent("BodyPartIntent", {"bodyPart": SlotFill(p.id, p.id)}))
+        for p in content.body_parts
+    ]
+    for name in ("AMAZON.HelpIntent", "AMAZON.FallbackIntent", "NotCoveredIntent"):
+        turns.append((name, talk().intent(name)))
+    return turns
+
+
+def test_reprompts_are_shorter_than_and_different_from_the_prompt(talk: Talk) -> None:
+    for where, turn in answer_kinds(talk):
+        prompt, reprompt = said(turn), spoken_text(turn.reprompt).lower()
+        assert reprompt, where
+        assert len(reprompt) < len(prompt), where
+        assert reprompt not in prompt, f"{where}: the reprompt repeats the prompt word for word"
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_fact_question_hears_its_fact_first(talk: Talk, locale: str) -> None:
+    """The narrow questions patients ask, answered in the first sentence, from the leaflet's words."""
+    first_words = {
+        "CausesIntent": ["trauma", "microtrauma"],
+        "MovementIntent": ["range of motion", "muscular performance"],
+        "DiagnosticValueIntent": ["diagnostic value"],
+        "ReferredPainIntent": ["referred pain"],
+        "TwitchResponseIntent": ["twitch response"],
+        "KnotsIntent": ["knots"],
+        "SteroidIntent": ["corticosteroid"],
+        "OtherTreatmentsIntent": ["painkillers", "physical therapy"],
+    }
+    for intent, words in first_words.items():
+        text = said(talk(locale).intent(intent))
+        first_two = " ".join(re.split(r"(?<=[.?!]) ", text)[:2])
+        for word in words:
+            assert word in first_two, f"{intent}: {text}"
+
+
+def slot_type_ids(type_name: str) -> list[str]:
+    model = json.loads((MODELS / "en-US.json").read_text("utf-8"))["interactionModel"]["languageModel"]
+    (values,) = [t["values"] for t in model["types"] if t["name"] == type_name]
+    return [value["id"] for value in values]
+
+
+@pytest.mark.parametrize(("intent", "type_name"), [(i, t) for i, (_, t) in SLOT_INTENTS.items()])
+def test_every_slot_value_alexa_can_resolve_gets_its_own_answer(
+    talk: Talk, intent: str, type_name: str
+) -> None:
+    slot = SLOT_INTENTS[intent][0]
+    for value_id in slot_type_ids(type_name):
+        conversation = talk()
+        conversation.intent(intent, {slot: SlotFill("heard", value_id, slot_type=type_name)})
+        assert answered(conversation) not in ("fallback", "not_covered", "unknown_part"), value_id
+
+
+def test_hint_words_never_name_what_the_leaflet_mentions() -> None:
+    """Words the skill treats as "not in the leaflet" must really be absent from it."""
+    mentions = load_content().mentions
+    leaflet = " ".join(leaflet_text().lower().split())
+    honest_no = [w for w, meaning in mentions.items() if meaning in ("unknown_part", "not_covered")]
+    assert honest_no
+    assert [w for w in honest_no if re.search(rf"\b{re.escape(w)}\b", leaflet)] == []
