@@ -128,4 +128,5 @@ def test_the_skill_speaks_the_reviewed_file() -> None:
     compiled = compiled_path().read_text(encoding="utf-8")
     from skill.model_builder import mention_table
 
-    assert compiled == compile_content(mention_table()), "run `tpi-skill build-models` after editing skill/data/content.yaml"
+    expected = compile_content(mention_table())
+    assert compiled == expected, "run `tpi-skill build-models` after editing skill/data/content.yaml"
