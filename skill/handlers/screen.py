@@ -11,7 +11,8 @@ from skill.replies import Answer, help_answer, more_answer, topic_answer
 
 
 class ScreenTouchHandler(AnswerHandler):
-    """A touched topic button on an Echo Show answers exactly as if the topic had been asked."""
+    """A touched button: a topic answers as asking for it would, "tell me more" about a topic as saying
+    "tell me more" right after that topic would. Anything else (an old or altered event) gets help."""
 
     request_types = frozenset({apl.USER_EVENT})
 
@@ -19,6 +20,8 @@ class ScreenTouchHandler(AnswerHandler):
         arguments = getattr(handler_input.request_envelope.request, "arguments", None) or []
         event, topic_id = [*arguments, "", ""][:2]
         topic = content.topic_by_id.get(topic_id) if isinstance(topic_id, str) else None
-        if topic is None:
-            return help_answer(content)
-        return more_answer(content, topic) if event == apl.MORE_EVENT else topic_answer(content, topic)
+        if topic is not None and event == apl.TOPIC_EVENT:
+            return topic_answer(content, topic)
+        if topic is not None and event == apl.MORE_EVENT:
+            return more_answer(content, topic)
+        return help_answer(content)
