@@ -1,0 +1,74 @@
+"""`python -m evaluation`: the understanding table, the leave-one-out confusions and the floor check."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+
+import numpy as np
+
+from evaluation import judge
+from evaluation.router import OUT_OF_DOMAIN, Router
+from skill.envelopes import LOCALES
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m evaluation", description=__doc__)
+    parser.add_argument("--locale", choices=LOCALES, action="append", help="only these locales (repeatable)")
+    parser.add_argument("--floor", type=float, default=0.0, help="fail when the share right is below (0-1)")
+    parser.add_argument("--max-false-nil", type=int, default=None, help="fail above this many false NIL")
+    parser.add_argument("--max-echoes", type=int, default=None, help="fail above this many echoes")
+    parser.add_argument("--max-invented", type=int, default=None, help="fail above this many inventions")
+    parser.add_argument("--confusions", action="store_true", help="print the leave-one-out confusions")
+    parser.add_argument("--calibrate", action="store_true", help="print the similarities behind THRESHOLD")
+    parser.add_argument("--quiet", action="store_true", help="leave out the list of failures")
+    args = parser.parse_args(argv)
+
+    started = time.monotonic()
+    evaluation = judge.load_set()
+    entries = [e for e in evaluation.entries if not args.locale or e.locale in args.locale]
+    outcomes = judge.evaluate(entries)
+    print(f"Evaluation set version {evaluation.version}: {len(entries)} phrasings")
+    print(judge.table(outcomes))
+    if not args.quiet:
+        listed = judge.failures(outcomes)
+        if listed:
+            print("\nNot right, echoed or invented:\n" + listed)
+    for locale in args.locale or (["en-US"] if args.confusions or args.calibrate else []):
+        router = Router(locale)
+        if args.confusions:
+            print("\n" + judge.confusion_report(router))
+        if args.calibrate:
+            inside = np.array(router.leave_one_out_best())
+            outside = np.array(router.best_similarities(OUT_OF_DOMAIN))
+            print(f"\nThreshold {router.threshold} ({locale}): best similarity of samples (leave-one-out)")
+            print("  and of off-domain phrases (evaluation.router.OUT_OF_DOMAIN) to the model:")
+            for q in (1, 5, 10, 25, 50):
+                print(f"  samples  p{q:<3} {np.percentile(inside, q):.3f}")
+            for q in (50, 90, 95, 100):
+                print(f"  off-dom  p{q:<3} {np.percentile(outside, q):.3f}")
+            print(
+                f"  samples below: {(inside < router.threshold).mean():.1%}; off-domain above: "
+                f"{(outside >= router.threshold).mean():.1%}"
+            )
+    result = judge.totals(outcomes)
+    print(f"\n{time.monotonic() - started:.1f} s")
+    problems = []
+    if result.share_right < args.floor:
+        problems.append(f"right {result.share_right:.1%} is below the floor {args.floor:.1%}")
+    for name, value, limit in (
+        ("false 'not in the leaflet'", result.false_not_in_leaflet, args.max_false_nil),
+        ("echoes", result.echoes, args.max_echoes),
+        ("invented", result.invented, args.max_invented),
+    ):
+        if limit is not None and value > limit:
+            problems.append(f"{name}: {value} > {limit}")
+    for problem in problems:
+        print(f"FAIL: {problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
