@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 from ask_sdk_core.skill import CustomSkill
 
-from evaluation.router import FALLBACK, Router, normalise
+from evaluation.router import FALLBACK, Router
 from skill.local import Conversation, Turn
 
 PHRASINGS = Path(__file__).resolve().parent / "phrasings.yaml"
@@ -302,17 +302,11 @@ def confusion_report(router: Router, limit: int = 0) -> str:
 
 
 def copies_of_samples(entries: Iterable[Entry]) -> list[Entry]:
-    """Entries whose words are those of a model sample (raw or expanded) of their locale."""
-    copied = []
+    """Entries whose words are those of a model sample of their locale (slots filled from the lists)."""
     routers: dict[str, Router] = {}
+    copied = []
     for entry in entries:
         router = routers.get(entry.locale) or routers.setdefault(entry.locale, Router(entry.locale))
-        said = normalise(entry.say)
-        if said in {s.text for s in router.samples} | {normalise(c) for c in _carriers(router)}:
+        if router.copies_a_sample(entry.say):
             copied.append(entry)
     return copied
-
-
-def _carriers(router: Router) -> Iterator[str]:
-    for texts in router.carriers.values():
-        yield from texts

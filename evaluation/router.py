@@ -359,6 +359,30 @@ class Router:
             return SlotFill(spoken, value.id, value.name, slot_type)
         return SlotFill(heard, None, None, slot_type)
 
+    def copies_a_sample(self, phrase: str) -> bool:
+        """Whether the phrasing is a sample, or a slot sample filled with any listed value or synonym
+        (past the expansion cap too), once normalised."""
+        said = " ".join(_words(phrase))
+        for intent, texts in self.carriers.items():
+            slot_types = self.slot_types.get(intent, {})
+            for carrier in texts:
+                parts = _SLOT.split(carrier)
+                pattern = " ".join(
+                    f"(?P<s{i}>.+)" if i % 2 else re.escape(w)
+                    for i, p in enumerate(parts)
+                    for w in _pieces(i, p)
+                )
+                match = re.fullmatch(pattern, said)
+                if match and all(
+                    self._listed(slot_types.get(parts[int(group[1:])], ""), value)
+                    for group, value in match.groupdict().items()
+                ):
+                    return True
+        return False
+
+    def _listed(self, slot_type: str, words: str) -> bool:
+        return any(words == s.replace(".", "") for v in self.types.get(slot_type, []) for s in v.spoken)
+
     # -- leave-one-out -----------------------------------------------------------------------------------
 
     def confusions(self) -> list[Confusion]:

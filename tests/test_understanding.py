@@ -1,0 +1,176 @@
+"""Understanding, measured independently of the skill's own matcher (issue 9).
+
+The evaluation (`python -m evaluation`) routes every phrasing of evaluation/phrasings.yaml with a
+sentence-embedding stand-in for Alexa's NLU, plays it through the skill and judges the answer. CI fails
+when it falls below the floors here: they start at what was measured and only ever go up, towards the
+target of 97% right with no false "not in the leaflet", no echo and no invented term.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+
+from evaluation import judge
+from evaluation.router import FALLBACK, Router, align, best_alignment, normalise
+from skill.envelopes import LOCALES
+
+# Floors (ratchets): raise them as the skill improves, never lower them to let a change through.
+FLOOR_RIGHT = 0.77
+MAX_FALSE_NOT_IN_LEAFLET = 0
+MAX_ECHOES = 0
+MAX_INVENTED = 0
+TARGET_RIGHT = 0.97
+
+KEY = re.compile(
+    r"(topic|more|fact|part|not_covered|social|reask):[a-z_]+|not_covered|unknown_part|fallback|help|welcome|goodbye"
+)
+
+EVALUATION = judge.load_set()
+
+
+# -- the evaluation set ----------------------------------------------------------------------------------
+
+
+def test_the_set_is_versioned_and_large_enough() -> None:
+    assert EVALUATION.version >= 1
+    assert len(EVALUATION.entries) >= 200
+
+
+def test_every_locale_is_spoken() -> None:
+    assert {e.locale for e in EVALUATION.entries} == set(LOCALES)
+
+
+@pytest.mark.parametrize("entry", EVALUATION.entries, ids=lambda e: e.say)
+def test_each_expectation_is_an_answer_key(entry: judge.Entry) -> None:
+    assert entry.expect
+    assert all(KEY.fullmatch(key) for key in entry.expect), entry.expect
+
+
+def test_no_phrasing_is_said_twice() -> None:
+    said = [(e.locale, normalise(e.say), e.after) for e in EVALUATION.entries]
+    assert len(said) == len(set(said))
+
+
+def test_no_phrasing_copies_a_sample_of_the_model() -> None:
+    """A copied sample measures nothing: the stand-in would find it at similarity 1."""
+    copies = judge.copies_of_samples(EVALUATION.entries)
+    assert not copies, "\n".join(f"{e.locale}: {e.say!r}" for e in copies)
+
+
+def test_every_kind_of_question_is_asked() -> None:
+    kinds = {key.split(":")[0] for e in EVALUATION.entries for key in e.expect}
+    assert {"topic", "fact", "part", "not_covered", "unknown_part", "social", "fallback"} <= kinds
+
+
+# -- the router, on a hand-made model --------------------------------------------------------------------
+
+TOY_MODEL = {
+    "intents": [
+        {
+            "name": "MuscleIntent",
+            "slots": [{"name": "muscle", "type": "MUSCLE"}],
+            "samples": ["tell me about my {muscle}", "what is the {muscle}", "can you inject my {muscle}"],
+        },
+        {"name": "CostIntent", "samples": ["how much does it cost", "what is the price"]},
+        {"name": "AMAZON.FallbackIntent", "samples": []},
+    ],
+    "types": [
+        {
+            "name": "MUSCLE",
+            "values": [
+                {"id": "trapezius", "name": {"value": "trapezius", "synonyms": ["traps", "upper traps"]}},
+                {"id": "quadratus_lumborum", "name": {"value": "quadratus lumborum", "synonyms": ["q. l."]}},
+            ],
+        }
+    ],
+}
+TOY_BUILT_IN = {"AMAZON.StopIntent": ["stop", "goodbye"]}
+
+
+@pytest.fixture(scope="module")
+def toy() -> Router:
+    return Router("en-US", model=TOY_MODEL, built_in=TOY_BUILT_IN)
+
+
+def test_alignment_finds_the_words_where_the_slot_stands() -> None:
+    words = ["could", "they", "inject", "my", "traps"]
+    assert align(words, "can you inject my {muscle}")[1] == {"muscle": ["traps"]}
+    carriers = ["what is the {muscle}", "tell me about my {muscle}"]
+    phrase = ["tell", "me", "about", "my", "upper", "traps", "please"]
+    assert best_alignment(phrase, carriers) == {"muscle": ["upper", "traps", "please"]}
+
+
+def test_a_listed_synonym_resolves_to_its_id(toy: Router) -> None:
+    route = toy.route("could you inject my traps please")
+    assert route.intent == "MuscleIntent"
+    fill = route.slots["muscle"]
+    assert (fill.value, fill.resolved_id) == ("traps", "trapezius")
+
+
+def test_letters_said_one_by_one_resolve(toy: Router) -> None:
+    fill = toy.route("tell me about my QL").slots["muscle"]
+    assert fill.resolved_id == "quadratus_lumborum"
+
+
+def test_unlisted_words_fill_the_slot_without_a_match(toy: Router) -> None:
+    route = toy.route("can you inject my calf muscle")
+    assert route.intent == "MuscleIntent"
+    fill = route.slots["muscle"]
+    assert (fill.value, fill.resolved_id) == ("calf muscle", None)
+
+
+def test_a_slotless_sample_sends_every_slot_empty(toy: Router) -> None:
+    route = toy.route("how much will it cost me")
+    assert route.intent == "CostIntent"
+    assert route.slots == {}
+
+
+def test_nonsense_goes_to_the_fallback_intent(toy: Router) -> None:
+    for phrase in ("the stock market fell again today", "purple monkey dishwasher"):
+        assert toy.route(phrase).intent == FALLBACK, phrase
+
+
+def test_built_in_phrases_route_to_their_intent(toy: Router) -> None:
+    assert toy.route("okay goodbye then").intent == "AMAZON.StopIntent"
+
+
+def test_spoken_forms_are_normalised() -> None:
+    assert normalise("Is it a steroid jab? My QL hurts!") == "is it a steroid jab my q. l. hurts"
+
+
+# -- the measurement -------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def outcomes() -> Iterator[list[judge.Outcome]]:
+    yield judge.evaluate(EVALUATION.entries)
+
+
+def test_understanding_stays_above_the_floor(outcomes: list[judge.Outcome]) -> None:
+    result = judge.totals(outcomes)
+    report = judge.table(outcomes) + "\n" + judge.failures(outcomes)
+    assert result.share_right >= FLOOR_RIGHT, report
+    assert result.false_not_in_leaflet <= MAX_FALSE_NOT_IN_LEAFLET, report
+    assert result.echoes <= MAX_ECHOES, report
+    assert result.invented <= MAX_INVENTED, report
+
+
+def test_the_skill_names_every_answer(outcomes: list[judge.Outcome]) -> None:
+    """Without the `answered` key nothing can be judged."""
+    unnamed = [o.entry.say for o in outcomes if o.unknown]
+    assert not unnamed
+
+
+def test_the_confusion_report_lists_intent_pairs() -> None:
+    report = judge.confusion_report(Router("en-US"))
+    assert report.startswith("Leave-one-out confusions (en-US):")
+
+
+def test_the_floor_fails_the_command(capsys: pytest.CaptureFixture[str]) -> None:
+    from evaluation.__main__ import main
+
+    assert main(["--locale", "en-IN", "--floor", "1.01", "--quiet"]) == 1
+    assert "below the floor" in capsys.readouterr().err
