@@ -16,6 +16,7 @@ import pytest
 from evaluation import judge
 from evaluation.router import FALLBACK, Router, align, best_alignment, normalise
 from skill.envelopes import LOCALES
+from skill.local import Turn
 
 # Floors (ratchets): raise them as the skill improves, never lower them to let a change through.
 FLOOR_RIGHT = 0.77
@@ -139,6 +140,43 @@ def test_built_in_phrases_route_to_their_intent(toy: Router) -> None:
 
 def test_spoken_forms_are_normalised() -> None:
     assert normalise("Is it a steroid jab? My QL hurts!") == "is it a steroid jab my q. l. hurts"
+
+
+# -- the judge -------------------------------------------------------------------------------------------
+
+
+def _turn(speech: str) -> Turn:
+    return Turn(speech=f"<speak>{speech}</speak>", reprompt=None, card_title=None, card_text=None,
+                ends_session=False, directives=[], raw={})  # fmt: skip
+
+
+def test_an_unmatched_word_read_back_is_an_echo() -> None:
+    turn = _turn("I can't tell you about your earlobe from the leaflet.")
+    assert judge.echoed_words(turn, ["my earlobe"]) == ("earlobe",)
+    assert judge.echoed_words(turn, ["the leaflet"]) == ()  # the reviewed content says "leaflet" itself
+
+
+def test_a_medical_term_missing_from_the_leaflet_is_invented() -> None:
+    assert judge.invented_terms(_turn("It contains lidocaine and a corticosteroid.")) == ("lidocaine",)
+    assert judge.invented_terms(_turn("A local anesthetic, sometimes with a steroid.")) == ()
+
+
+def test_outcomes_fall_in_exactly_one_column() -> None:
+    def outcome(answered: str, *expect: str) -> judge.Outcome:
+        return judge.Outcome(judge.Entry("x", "en-US", expect), answered, "SomeIntent", {})
+
+    cases = [
+        (outcome("topic:safety", "topic:safety"), "right"),
+        (outcome("fallback", "topic:safety"), "fell_back"),
+        (outcome("not_covered:cost", "fact:steroid"), "false_not_in_leaflet"),
+        (outcome("unknown_part", "part:neck"), "false_not_in_leaflet"),
+        (outcome("topic:about", "not_covered:cost"), "wrong"),
+        (outcome("fallback", "social:thanks"), "wrong"),
+        (outcome(judge.UNKNOWN, "topic:about"), "unknown"),
+    ]
+    columns = ("right", "fell_back", "false_not_in_leaflet", "wrong", "unknown")
+    for case, column in cases:
+        assert [c for c in columns if getattr(case, c)] == [column], (case.answered, case.entry.expect)
 
 
 # -- the measurement -------------------------------------------------------------------------------------
