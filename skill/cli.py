@@ -19,11 +19,12 @@ QUIT_WORDS = ("quit", "exit", ":q")
 ESPEAK_WORDS_PER_MINUTE = 165
 
 
-def request_for(text: str, locale: str) -> dict[str, object]:
-    """Resolve typed text the way Alexa would, using the interaction model's own samples."""
+def request_for(text: str, locale: str, eliciting: tuple[str, str] | None = None) -> dict[str, object]:
+    """Resolve typed text the way Alexa would, using the interaction model's own samples; `eliciting`
+    is the (intent, slot) the last answer re-asked for, whose slot samples then apply."""
     if nlu.is_launch(text, locale):
         return envelopes.launch(locale)
-    match = nlu.resolve(text, locale)
+    match = nlu.resolve(text, locale, eliciting)
     slots = {
         name: SlotFill(slot.value, slot.resolved_id, slot.resolved_name) for name, slot in match.slots.items()
     }
@@ -85,14 +86,17 @@ def run_chat(
         if speaker is not None:
             speaker.say(turn, espeak_voice(conversation.locale))
 
-    show(conversation.launch())
+    turn = conversation.launch()
+    show(turn)
     while (line := read()) is not None:
         text = line.strip()
         if not text:
             continue
         if text.lower() in QUIT_WORDS:
             break
-        show(conversation.send(request_for(text, conversation.locale)))
+        eliciting = None if conversation.ended else turn.eliciting
+        turn = conversation.send(request_for(text, conversation.locale, eliciting))
+        show(turn)
     if not conversation.ended:
         conversation.end("USER_INITIATED")
     return 0

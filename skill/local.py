@@ -50,6 +50,17 @@ class Turn:
     directives: list[dict[str, Any]]
     raw: dict[str, Any]
 
+    @property
+    def eliciting(self) -> tuple[str, str] | None:
+        """The (intent, slot) a Dialog.ElicitSlot directive asks Alexa to listen for next, if any."""
+        for directive in self.directives:
+            if directive.get("type") == "Dialog.ElicitSlot":
+                intent = (directive.get("updatedIntent") or {}).get("name")
+                slot = directive.get("slotToElicit")
+                if isinstance(intent, str) and isinstance(slot, str):
+                    return intent, slot
+        return None
+
     @classmethod
     def from_response(cls, raw: dict[str, Any]) -> Turn:
         response = raw.get("response") or {}

@@ -13,7 +13,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from skill import model_builder
-from skill.nlu.text import GENERIC, STOPWORDS, clean_tokens, content_words, spoken_key, strip_fillers
+from skill.nlu.text import (
+    GENERIC,
+    STOPWORDS,
+    clean_tokens,
+    content_words,
+    spoken_key,
+    strip_fillers,
+)
 
 
 @dataclass(frozen=True)
@@ -30,13 +37,16 @@ class Entry:
     intent: str
     words: frozenset[str]  # content words, stemmed; slots appear as their type token
     weight: float
+    tokens: tuple[str, ...]  # the sample's words in order, to break ties between equal overlaps
 
 
 @dataclass(frozen=True)
 class Index:
     invocation: tuple[str, ...]
-    exact: Mapping[str, str]
+    literal: Mapping[str, str]  # a sample's words exactly as written ("ok thanks"), politeness kept
+    exact: Mapping[str, str]  # the same with fillers stripped, as typed text is compared
     patterns: tuple[Pattern, ...]
+    elicitation: Mapping[tuple[str, str], tuple[Pattern, ...]]  # (intent, slot) -> its slot samples
     values: Mapping[str, Mapping[str, tuple[str, str]]]  # type -> spoken key -> (id, name)
     entity_regex: Mapping[str, re.Pattern[str]]  # type -> any synonym as whole words, longest first
     type_words: Mapping[str, frozenset[str]]  # type -> words of its values and hints ("muscle", "biceps")
@@ -61,6 +71,21 @@ def _sample_tokens(sample: str, invocation: Sequence[str]) -> list[str]:
     for i, piece in enumerate(re.split(r"(\{\w+\})", sample)):
         tokens.extend([piece] if i % 2 else clean_tokens(piece))
     return strip_fillers(tokens, invocation)
+
+
+def _pattern(intent: str, tokens: Sequence[str], slots: Mapping[str, str]) -> Pattern:
+    """A regular expression for a slot sample's tokens; each `{slot}` captures the words in its place."""
+    parts, slot_types = [], []
+    for token in tokens:
+        if token.startswith("{"):
+            name = token[1:-1]
+            slot_types.append((name, slots[name]))
+            parts.append(f"(?P<{name}>.+?)")
+        else:
+            parts.append(re.escape(token))
+    literal = [t for t in tokens if not t.startswith("{")]
+    topical = any(t not in STOPWORDS and t not in GENERIC for t in literal)
+    return Pattern(intent, re.compile(" ".join(parts)), tuple(slot_types), len(literal), topical)
 
 
 @functools.cache
@@ -105,6 +130,7 @@ def index_for(locale: str) -> Index:
         alternatives = "|".join(re.escape(s) for s in sorted(spoken_forms, key=len, reverse=True))
         entity_regex[slot_type["name"]] = re.compile(rf"(?<!\S)(?:{alternatives})(?!\S)")
 
+    literal: dict[str, str] = {}
     exact: dict[str, str] = {}
     patterns: list[Pattern] = []
     samples: list[tuple[str, list[str]]] = []
@@ -112,26 +138,29 @@ def index_for(locale: str) -> Index:
         tokens = _sample_tokens(sample, invocation)
         vocabulary.update(t for t in tokens if not t.startswith("{"))
         if not any(t.startswith("{") for t in tokens):
+            # Kept as written too: stripping "thanks" turns the sample "ok thanks" into a plain "ok".
+            literal.setdefault(" ".join(clean_tokens(sample)), intent)
             exact.setdefault(" ".join(tokens), intent)
             if fuzzy:
                 samples.append((intent, tokens))
             continue
-        parts, slot_types = [], []
-        for token in tokens:
-            if token.startswith("{"):
-                name = token[1:-1]
-                slot_types.append((name, slots[intent][name]))
-                parts.append(f"(?P<{name}>.+?)")
-            else:
-                parts.append(re.escape(token))
-        literal = [t for t in tokens if not t.startswith("{")]
-        topical = any(t not in STOPWORDS and t not in GENERIC for t in literal)
-        patterns.append(
-            Pattern(intent, re.compile(" ".join(parts)), tuple(slot_types), len(literal), topical)
-        )
+        patterns.append(_pattern(intent, tokens, slots[intent]))
         samples.append(
             (intent, [type_token(slots[intent][t[1:-1]]) if t.startswith("{") else t for t in tokens])
         )
+
+    # Slot samples (a dialog model's elicitation samples: "{bodyPart}", "my {bodyPart}") only apply while
+    # Alexa is listening for that slot after Dialog.ElicitSlot; they are not samples of the intent.
+    elicitation: dict[tuple[str, str], tuple[Pattern, ...]] = {}
+    for intent in model["intents"]:
+        for slot in intent.get("slots", []):
+            found = []
+            for sample in slot.get("samples", []):
+                tokens = _sample_tokens(sample, invocation)
+                vocabulary.update(t for t in tokens if not t.startswith("{"))
+                found.append(_pattern(intent["name"], tokens, slots[intent["name"]]))
+            if found:
+                elicitation[(intent["name"], slot["name"])] = tuple(found)
 
     # Inverse document frequency over intents, not samples: a word spread over many intents says little.
     intents_with_word: dict[str, set[str]] = {}
@@ -150,12 +179,14 @@ def index_for(locale: str) -> Index:
             continue
         for word in words:
             postings.setdefault(word, []).append(len(entries))
-        entries.append(Entry(intent, words, sum(idf[w] for w in words)))
+        entries.append(Entry(intent, words, sum(idf[w] for w in words), tuple(tokens)))
 
     return Index(
         invocation=invocation,
+        literal=literal,
         exact=exact,
         patterns=tuple(patterns),
+        elicitation=elicitation,
         values=values,
         entity_regex=entity_regex,
         type_words=type_words,

@@ -1,5 +1,7 @@
 """Resolves typed text against a locale's compiled index, in order of trust.
 
+0. while Alexa listens for one slot (after Dialog.ElicitSlot), that slot's own samples ("my {bodyPart}")
+   come first, unless the text is exactly another intent's sample ("stop", "help");
 1. the normalised text equals a sample;
 2. it matches a sample with slots, and every captured slot value resolves to a slot-type value or
    synonym (Alexa's ER_SUCCESS_MATCH);
@@ -8,7 +10,10 @@
 4. a slot sample whose captured value resolves to nothing ("biceps": ER_SUCCESS_NO_MATCH), when there
    is a sign the words were meant as that slot (a topical word in the sample, or a word of the slot
    type or of its `resolver_type_hints`), so "what's the weather" is not an unknown muscle;
-5. otherwise AMAZON.FallbackIntent, as Alexa does for out-of-domain speech.
+5. during a re-ask, the slot's samples with words that do not resolve but look like the slot's type;
+6. otherwise AMAZON.FallbackIntent, as Alexa does for out-of-domain speech.
+
+Slot samples never count outside a re-ask: a sample that is nothing but the slot would catch any phrase.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from skill.nlu.text import (
     is_launch_phrase,
     spoken_key,
     strip_fillers,
+    strip_wake_word,
 )
 
 FALLBACK_INTENT = "AMAZON.FallbackIntent"
@@ -37,6 +43,9 @@ FUZZY_THRESHOLD = 0.55
 # Share of the fuzzy score given to how much of the text the intent's whole vocabulary covers, next to
 # the overlap with its single closest sample.
 COVERAGE_SHARE = 0.3
+# How much better the reading with slot values replaced by their type must score to beat the plain one:
+# "could it help my shoulder pain" is about the shoulders, "what are the benefits" is BenefitsIntent.
+TAGGED_MARGIN = 0.2
 # A slot sample whose value resolves to nothing still counts (step 4) only when the captured text is short
 # enough to be a name rather than a sentence, and only with some evidence that the text is about the
 # skill's subject (see Pattern.topical): otherwise "what's the weather" would be an unknown muscle.
@@ -72,7 +81,8 @@ def _correct(word: str, locale: str) -> str:
     return close[0] if close else word
 
 
-def _resolve_value(index: Index, slot_type: str, tokens: Sequence[str]) -> tuple[str, str] | None:
+def _resolve_value(index: Index, slot_type: str, tokens: Sequence[str]) -> tuple[str, str, int] | None:
+    """The (id, name) a slot's words resolve to, and how many words the value found has."""
     keys = index.values.get(slot_type, {})
     candidates = [list(tokens)]
     while candidates[-1] and candidates[-1][0] in DETERMINERS:
@@ -83,7 +93,7 @@ def _resolve_value(index: Index, slot_type: str, tokens: Sequence[str]) -> tuple
     for words in candidates:
         found = keys.get(" ".join(words)) or keys.get(spoken_key(words))
         if found:
-            return found
+            return found[0], found[1], len(words)
     return None
 
 
@@ -92,19 +102,28 @@ def _slot_value(index: Index, name: str, slot_type: str, spoken: str) -> SlotVal
     return SlotValue(name, spoken, found[0] if found else None, found[1] if found else None)
 
 
-def _match_patterns(index: Index, text: str) -> tuple[IntentMatch | None, IntentMatch | None]:
+def _match_patterns(
+    index: Index, text: str, patterns: Sequence[Pattern]
+) -> tuple[IntentMatch | None, IntentMatch | None]:
     """Return the best slot-sample match whose values all resolve, and the best one that does not."""
-    resolved: tuple[int, IntentMatch] | None = None
+    resolved: tuple[tuple[int, int], IntentMatch] | None = None
     unresolved: tuple[int, IntentMatch] | None = None
-    for pattern in index.patterns:
+    for pattern in patterns:
         found = pattern.regex.fullmatch(text)
         if not found:
             continue
         slots = {name: _slot_value(index, name, t, found.group(name)) for name, t in pattern.slot_types}
         match = IntentMatch(pattern.intent, slots)
         if all(s.resolved_id for s in slots.values()):
-            if resolved is None or pattern.literal_words > resolved[0]:
-                resolved = (pattern.literal_words, match)
+            # The longest value wins ("what is the hip muscle": the hip muscle, not the hip), then the
+            # sample with the most fixed words.
+            value_words = sum(
+                (_resolve_value(index, t, found.group(name).split()) or ("", "", 0))[2]
+                for name, t in pattern.slot_types
+            )
+            rank = (value_words, pattern.literal_words)
+            if resolved is None or rank > resolved[0]:
+                resolved = (rank, match)
         elif _plausible(index, pattern, slots) and (
             unresolved is None or pattern.literal_words > unresolved[0]
         ):
@@ -114,7 +133,7 @@ def _match_patterns(index: Index, text: str) -> tuple[IntentMatch | None, Intent
 
 def _plausible(index: Index, pattern: Pattern, slots: Mapping[str, SlotValue]) -> bool:
     """Whether an unresolved slot match is about the skill's subject rather than any old sentence."""
-    # A sample that is only a slot ("{muscle}") captures the whole text: accept only a name-sized one.
+    # A sample that is only a slot ("{bodyPart}") captures the whole text: accept only a name-sized one.
     longest = MAX_UNRESOLVED_CAPTURE_WORDS if pattern.literal_words else MAX_BARE_SLOT_WORDS
     if any(len(s.value.split()) > longest for s in slots.values()):
         return False
@@ -140,25 +159,39 @@ def _tag_entities(index: Index, text: str) -> tuple[str, dict[str, str]]:
 def _fuzzy(index: Index, tokens: Sequence[str], tagged: str) -> tuple[str, float]:
     """Best intent by weighted word overlap with its closest sample, blended with how much of the text
     the intent's vocabulary covers (so "what muscles do they usually inject" counts "muscles" as well as
-    "inject"). Text is scored as typed (`tokens`) and with slot values replaced by their type (`tagged`)."""
-    best_intent, best_score = FALLBACK_INTENT, 0.0
+    "inject"). Text is scored as typed (`tokens`) and with slot values replaced by their type (`tagged`);
+    the typed reading wins only when clearly better (TAGGED_MARGIN), because many slot values name a
+    subject an intent of its own answers ("benefits", "causes")."""
     plain, typed = content_words(tokens), content_words(tagged.split())
-    for words in [plain] if plain == typed else [plain, typed]:
+    best_intent, best_score = _fuzzy_words(index, plain, tokens)
+    if typed != plain:
+        intent, score = _fuzzy_words(index, typed, tagged.split())
+        if score > best_score + TAGGED_MARGIN or (best_score < FUZZY_THRESHOLD <= score):
+            best_intent, best_score = intent, score
+    return best_intent, best_score
+
+
+def _fuzzy_words(index: Index, words: frozenset[str], tokens: Sequence[str]) -> tuple[str, float]:
+    best: tuple[float, float, str] = (0.0, 0.0, FALLBACK_INTENT)
+    if words:
         weight = sum(index.idf.get(w, index.unknown_weight) for w in words)
-        closest: dict[str, float] = {}
+        closest: dict[str, tuple[float, float]] = {}
         for i in {i for w in words for i in index.postings.get(w, ())}:
             entry = index.entries[i]
             shared = words & entry.words
             if shared <= GENERIC:
                 continue  # "who is the president" shares only "who" with "who is it for"
-            dice = 2 * sum(index.idf[w] for w in shared) / (weight + entry.weight)
-            closest[entry.intent] = max(dice, closest.get(entry.intent, 0.0))
-        for intent, dice in closest.items():
+            dice = round(2 * sum(index.idf[w] for w in shared) / (weight + entry.weight), 9)
+            # Equal scores ("you're speaking too slowly": "speak slowly" or "talking too slowly"?) go to
+            # the intent with a sample most like the text word for word.
+            order = difflib.SequenceMatcher(None, tokens, entry.tokens, autojunk=False).ratio()
+            found = closest.get(entry.intent, (0.0, 0.0))
+            closest[entry.intent] = (max(found[0], dice), max(found[1], order))
+        for intent, (dice, order) in closest.items():
             coverage = sum(index.idf[w] for w in words & index.intent_words[intent]) / weight
-            score = (1 - COVERAGE_SHARE) * dice + COVERAGE_SHARE * coverage
-            if score > best_score:
-                best_intent, best_score = intent, score
-    return best_intent, best_score
+            score = round((1 - COVERAGE_SHARE) * dice + COVERAGE_SHARE * coverage, 9)
+            best = max(best, (score, order, intent))
+    return best[2], best[0]
 
 
 def _words_of(index: Index, text: str) -> list[str]:
@@ -175,9 +208,11 @@ def normalise(text: str, locale: str = "en-US") -> str:
     return " ".join(_words_of(index_for(locale), text))
 
 
-def resolve(text: str, locale: str = "en-US") -> IntentMatch:
-    """Resolve typed text to the intent and slots Alexa would most likely send for it in `locale`."""
+def resolve(text: str, locale: str = "en-US", eliciting: tuple[str, str] | None = None) -> IntentMatch:
+    """Resolve typed text to the intent and slots Alexa would most likely send for it in `locale`;
+    `eliciting` is the (intent, slot) Alexa was asked to listen for by the previous response."""
     index = index_for(locale)
+    written = clean_tokens(text)
     tokens = [
         _correct(t, locale) if len(t) >= MIN_CORRECTABLE_LENGTH and t not in index.known else t
         for t in _words_of(index, text)
@@ -186,16 +221,27 @@ def resolve(text: str, locale: str = "en-US") -> IntentMatch:
         return IntentMatch(FALLBACK_INTENT)
     text = " ".join(tokens)
 
-    intent = index.exact.get(text)
+    intent = (
+        index.literal.get(" ".join(written))
+        or index.literal.get(" ".join(strip_wake_word(written)))
+        or index.exact.get(text)
+    )
     if intent:
         return IntentMatch(intent)
-    resolved, unresolved = _match_patterns(index, text)
+    elicited_unresolved = None
+    if eliciting is not None:
+        elicited, elicited_unresolved = _match_patterns(index, text, index.elicitation.get(eliciting, ()))
+        if elicited:
+            return elicited
+    resolved, unresolved = _match_patterns(index, text, index.patterns)
     if resolved:
         return resolved
 
     tagged, entities = _tag_entities(index, text)
     intent, score = _fuzzy(index, tokens, tagged)
     if score >= FUZZY_THRESHOLD:
+        if unresolved is not None and unresolved.intent == intent and not entities:
+            return unresolved  # keep the words the slot sample captured ("allergies"), as Alexa would
         slots = {
             name: _slot_value(index, name, slot_type, entities[slot_type])
             for name, slot_type in index.slots.get(intent, {}).items()
@@ -204,4 +250,6 @@ def resolve(text: str, locale: str = "en-US") -> IntentMatch:
         return IntentMatch(intent, slots)
     if unresolved:
         return unresolved
+    if elicited_unresolved:
+        return elicited_unresolved
     return IntentMatch(FALLBACK_INTENT)

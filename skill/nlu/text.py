@@ -145,6 +145,17 @@ def strip_politeness(tokens: list[str]) -> list[str]:
     return tokens
 
 
+def strip_wake_word(tokens: list[str]) -> list[str]:
+    """Drop only "alexa" (and "hey alexa") from both ends, keeping the words' politeness."""
+    while tokens[:1] == ["hey"] and tokens[1:2] == ["alexa"]:
+        tokens = tokens[2:]
+    while tokens[:1] == ["alexa"]:
+        tokens = tokens[1:]
+    while tokens[-1:] == ["alexa"]:
+        tokens = tokens[:-1]
+    return tokens
+
+
 def is_launch_phrase(tokens: list[str], invocation: Sequence[str]) -> bool:
     """ "Alexa, open trigger point guide, please" opens the skill; "start over" does not."""
     tokens = strip_politeness(tokens)
