@@ -7,26 +7,35 @@ from collections.abc import Iterator
 
 import pytest
 
-from skill.cli import Speaker, main, run_chat
-from skill.local import Conversation
+from skill.cli import Speaker, main, request_for, run_chat
+from skill.local import Conversation, Turn
 from tests.helpers_server import running_skill
 
-# A patient's phrasing per topic, and a fact from the leaflet the answer must contain.
+# A patient's phrasing per topic, and a fact from the leaflet the answer must contain (en-US spelling).
 QUESTIONS = {
     "what are trigger point injections": "treat muscular pain",
     "which muscles are treated": "quadratus lumborum",
     "what do they help with": "myofascial pain",
     "what are trigger points": "knots",
     "how do they find a trigger point": "palpating",
-    "what is injected": "local anaesthetic",
+    "what is injected": "local anesthetic",
     "where can the pain be felt": "buttocks",
     "what is piriformis syndrome": "sciatic nerve",
     "when would I need an injection": "caused by muscles",
     "are they safe": "generally safe",
     "tell me about the traps": "back of your neck and shoulders",
-    "what about the biceps": "doesn't say anything about the biceps",
-    "what are the side effects": "doesn't cover side effects",
+    "my lower back hurts": "deep muscle in your lower back",
+    "what causes trigger points": "microtrauma",
+    "is it a steroid": "with or without a corticosteroid",
+    "what are the side effects": "risks or side effects, please ask your doctor or nurse",
     "how much does it cost": "doctor or nurse",
+    "are you a doctor": "not a doctor",
+}
+# Words the leaflet does not know: the answer is honest and never repeats them.
+UNKNOWN = {
+    "what about the biceps": ("biceps", "doesn't mention that part of the body"),
+    "i have pain in my knee": ("knee", "doesn't mention that part of the body"),
+    "does the leaflet mention bruising": ("bruising", "doesn't cover"),
 }
 
 
@@ -36,6 +45,18 @@ def test_ask_answers_a_typed_question(capsys: pytest.CaptureFixture[str], questi
     out = capsys.readouterr().out
     assert out.startswith("Alexa: ")
     assert fact in out.lower()
+
+
+@pytest.mark.parametrize(("question", "expected"), sorted(UNKNOWN.items()))
+def test_ask_never_reads_back_words_the_leaflet_does_not_know(
+    capsys: pytest.CaptureFixture[str], question: str, expected: tuple[str, str]
+) -> None:
+    word, answer = expected
+    assert main(["ask", question]) == 0
+    out = capsys.readouterr().out.lower()
+    assert answer in out
+    assert word not in out
+    assert "doctor or nurse" in out
 
 
 def test_ask_in_another_locale(capsys: pytest.CaptureFixture[str]) -> None:
@@ -77,10 +98,42 @@ def test_chat_holds_a_whole_conversation_with_follow_ups() -> None:
     assert "sides of your neck" in answers[3]  # more about the muscles
     assert "more slowly" in answers[4]
     assert answers[5] == answers[3]  # repeat says the last answer again
-    assert "can't answer that from the leaflet" in answers[6]
+    assert "didn't catch a question" in answers[6]
+    assert "paris" not in answers[6].lower()
     assert "Goodbye" in answers[7]
     assert "[session ended]" in transcript
     assert "(if you say nothing:" in transcript
+
+
+class ReAskFirst(Conversation):
+    """A device whose first answer is the skill's re-ask for an empty body-part slot."""
+
+    def launch(self) -> Turn:
+        return self.intent("BodyPartIntent")
+
+
+def test_chat_reads_the_answer_to_a_re_ask_with_that_slot_s_samples() -> None:
+    out = io.StringIO()
+    feed = lines("biceps", "biceps")
+    assert run_chat(ReAskFirst(), lambda: next(feed), out) == 0
+    answers = alexa_lines(out.getvalue())
+    assert "Which part of your body" in answers[0]
+    # Answering the re-ask, a bare "biceps" is the part asked for: the honest unknown-part answer...
+    assert "doesn't mention that part of the body" in answers[1]
+    # ...but outside one, a bare word is no question at all.
+    assert "didn't catch a question" in answers[2]
+    assert "biceps" not in out.getvalue().replace("You: ", "")
+
+
+@pytest.mark.parametrize(("typed", "fact"), [("my neck", "neck muscles"), ("the hip", "muscle in your hip")])
+def test_a_re_ask_is_answered_with_the_part_named(typed: str, fact: str) -> None:
+    conversation = Conversation()
+    asked = conversation.intent("BodyPartIntent")
+    assert asked.eliciting == ("BodyPartIntent", "bodyPart")
+    assert asked.ends_session is False
+    answer = conversation.send(request_for(typed, "en-US", asked.eliciting))
+    assert answer.eliciting is None
+    assert fact in (answer.speech or "")
 
 
 def test_chat_starts_a_new_session_after_stop() -> None:

@@ -50,6 +50,7 @@ class Index:
     values: Mapping[str, Mapping[str, tuple[str, str]]]  # type -> spoken key -> (id, name)
     entity_regex: Mapping[str, re.Pattern[str]]  # type -> any synonym as whole words, longest first
     type_words: Mapping[str, frozenset[str]]  # type -> words of its values and hints ("muscle", "biceps")
+    hint_words: Mapping[str, frozenset[str]]  # type -> words of its hints only ("biceps", "knee")
     entries: tuple[Entry, ...]
     postings: Mapping[str, tuple[int, ...]]  # content word -> entries holding it
     intent_words: Mapping[str, frozenset[str]]  # intent -> content words of all its samples
@@ -109,6 +110,7 @@ def index_for(locale: str) -> Index:
     entity_regex: dict[str, re.Pattern[str]] = {}
     vocabulary: set[str] = set()
     type_words: dict[str, frozenset[str]] = {}
+    hint_words: dict[str, frozenset[str]] = {}
     type_hints = model_builder.resolver_type_hints()
     for slot_type in model.get("types", []):
         keys: dict[str, tuple[str, str]] = {}
@@ -127,6 +129,7 @@ def index_for(locale: str) -> Index:
         type_words[slot_type["name"]] = content_words(
             w for s in [*spoken_forms, *hints] for w in clean_tokens(s) if w not in GENERIC
         )
+        hint_words[slot_type["name"]] = content_words(w for h in hints for w in clean_tokens(h))
         alternatives = "|".join(re.escape(s) for s in sorted(spoken_forms, key=len, reverse=True))
         entity_regex[slot_type["name"]] = re.compile(rf"(?<!\S)(?:{alternatives})(?!\S)")
 
@@ -190,6 +193,7 @@ def index_for(locale: str) -> Index:
         values=values,
         entity_regex=entity_regex,
         type_words=type_words,
+        hint_words=hint_words,
         entries=tuple(entries),
         postings={w: tuple(ids) for w, ids in postings.items()},
         intent_words={

@@ -145,6 +145,17 @@ def _plausible(index: Index, pattern: Pattern, slots: Mapping[str, SlotValue]) -
     )
 
 
+def _names_the_type(index: Index, match: IntentMatch) -> bool:
+    """Whether every unresolved slot holds a hint word of its type ("knee" for BODY_PART): words the
+    leaflet does not know, so no other reading of the text would find them a value."""
+    types = index.slots.get(match.intent, {})
+    return all(
+        slot.resolved_id is not None
+        or bool(content_words(slot.value.split()) & index.hint_words.get(types.get(name, ""), frozenset()))
+        for name, slot in match.slots.items()
+    )
+
+
 def _tag_entities(index: Index, text: str) -> tuple[str, dict[str, str]]:
     """Replace slot values found anywhere in the text by their type token; return what was found."""
     found: dict[str, str] = {}
@@ -236,6 +247,8 @@ def resolve(text: str, locale: str = "en-US", eliciting: tuple[str, str] | None 
     resolved, unresolved = _match_patterns(index, text, index.patterns)
     if resolved:
         return resolved
+    if unresolved is not None and _names_the_type(index, unresolved):
+        return unresolved  # "my knee hurts": a body part the leaflet does not know, not a "hurts" question
 
     tagged, entities = _tag_entities(index, text)
     intent, score = _fuzzy(index, tokens, tagged)
