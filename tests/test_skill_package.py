@@ -67,10 +67,11 @@ def sample_pattern(
 ) -> re.Pattern[str]:
     """A sample as a regex whose `{slot}` parts accept any value or synonym of the slot's type."""
     pieces = re.split(r"(\{\w+\})", normalise(sample))
+    slot_types = {name.lower(): slot_type for name, slot_type in slots.items()}  # "{bodyPart}", lowercased
     regex = ""
     for piece in pieces:
         if piece.startswith("{") and piece.endswith("}"):
-            words = values_by_type.get(slots[piece[1:-1]], [])
+            words = values_by_type.get(slot_types[piece[1:-1]], [])
             assert words, f"slot {piece} has no values to fill it with"
             regex += "(?:" + "|".join(re.escape(normalise(w)) for w in words) + ")"
         else:
@@ -129,12 +130,12 @@ def test_example_phrases_use_the_models_invocation_name_and_samples(
 
 def test_phrase_matching_fills_slots_and_refuses_what_no_sample_says() -> None:
     model = {
-        "types": [{"name": "MUSCLE", "values": [{"name": {"value": "trapezius", "synonyms": ["traps"]}}]}],
+        "types": [{"name": "BODY_PART", "values": [{"name": {"value": "trapezius", "synonyms": ["traps"]}}]}],
         "intents": [
             {
-                "name": "MuscleIntent",
-                "slots": [{"name": "muscle", "type": "MUSCLE"}],
-                "samples": ["the {muscle}"],
+                "name": "BodyPartIntent",
+                "slots": [{"name": "bodyPart", "type": "BODY_PART", "samples": ["my {bodyPart}"]}],
+                "samples": ["the {bodyPart}"],
             },
             {"name": "AboutIntent", "samples": ["what are trigger point injections"]},
         ],
@@ -142,6 +143,7 @@ def test_phrase_matching_fills_slots_and_refuses_what_no_sample_says() -> None:
     assert model_accepts(model, "What are trigger point injections?")
     assert model_accepts(model, "the traps")
     assert not model_accepts(model, "the hamstring")
+    assert not model_accepts(model, "my traps"), "a slot sample is only heard while that slot is asked for"
     assert not model_accepts(model, "what are trigger points")
 
 
@@ -170,7 +172,11 @@ def test_the_endpoint_is_the_sam_functions_arn_and_screens_are_declared(manifest
     match = re.fullmatch(r"arn:aws:lambda:([a-z0-9-]+):(\d{12}):function:([A-Za-z0-9_-]+)", uri)
     assert match, uri
     assert match.group(3) == sam_function_name_default()
-    assert {i["type"] for i in custom["interfaces"]} == {"ALEXA_PRESENTATION_APL"}
+    # Screens (APL), and reach without the skill's name (the skill answers CanFulfillIntentRequest).
+    assert {i["type"] for i in custom["interfaces"]} == {
+        "ALEXA_PRESENTATION_APL",
+        "CAN_FULFILL_INTENT_REQUEST",
+    }
 
 
 def test_ask_resources_points_ask_deploy_at_the_staged_package() -> None:
