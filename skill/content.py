@@ -75,6 +75,7 @@ class NotCovered:
     suggestion: str
     suggested_topics: tuple[str, ...]
     answered_by_topic: dict[str, str]
+    subject_intents: dict[str, str]
     subjects: dict[str, str]
 
 
@@ -112,6 +113,10 @@ class Content:
     @functools.cached_property
     def topic_by_id(self) -> dict[str, Topic]:
         return {topic.id: topic for topic in self.topics}
+
+    @functools.cached_property
+    def topic_ids(self) -> frozenset[str]:
+        return frozenset(self.topic_by_id)
 
     @functools.cached_property
     def topic_by_intent(self) -> dict[str, Topic]:

@@ -26,14 +26,21 @@ def normalise(text: str) -> str:
     return _SPELT_LETTERS.sub(lambda match: match.group(0).replace(" ", ""), words)
 
 
-def find_mention(text: str | None, mentions: dict[str, str]) -> str | None:
-    """What the longest known phrase inside `text` stands for, or None when it holds none."""
+def find_mention(
+    text: str | None, mentions: dict[str, str], broad: frozenset[str] = frozenset()
+) -> str | None:
+    """What the longest known phrase inside `text` stands for, or None when it holds none. Between
+    phrases of the same length, a specific subject wins over a `broad` one ("does the injection hurt"
+    is about pain, not about injections in general)."""
     if not text:
         return None
     words = normalise(text).split()
     for size in range(min(len(words), MAX_PHRASE_WORDS), 0, -1):
-        for start in range(len(words) - size + 1):
-            meaning = mentions.get(" ".join(words[start : start + size]))
-            if meaning is not None:
-                return meaning
+        found = [
+            meaning
+            for start in range(len(words) - size + 1)
+            if (meaning := mentions.get(" ".join(words[start : start + size]))) is not None
+        ]
+        if found:
+            return next((meaning for meaning in found if meaning not in broad), found[0])
     return None

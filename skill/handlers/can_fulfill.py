@@ -48,7 +48,7 @@ def judge(handler_input: HandlerInput, content: Content) -> CanFulfillIntent:
     if reading.resolved_id is not None and _answers_from_leaflet(content, reading.resolved_id):
         verdict, understood = CanFulfillIntentValues.YES, CanUnderstandSlotValues.YES
     elif reading.heard is not None and _answers_from_leaflet(
-        content, find_mention(reading.heard, content.mentions)
+        content, find_mention(reading.heard, content.mentions, content.topic_ids)
     ):
         verdict, understood = CanFulfillIntentValues.MAYBE, CanUnderstandSlotValues.MAYBE
     else:

@@ -63,7 +63,7 @@ class SlotHandler(AnswerHandler):
         if reading.resolved_id is not None:
             return mention_answer(content, reading.resolved_id)
         if reading.heard is not None:
-            return mention_answer(content, find_mention(reading.heard, content.mentions))
+            return mention_answer(content, find_mention(reading.heard, content.mentions, content.topic_ids))
         return reask_answer(content, self.slot, self.reask_phrase)
 
 
@@ -80,9 +80,13 @@ class SubjectHandler(SlotHandler):
 
 
 class NotCoveredHandler(AnswerHandler):
-    """Questions the leaflet does not answer ("does it hurt"): the honest answer, no guessing."""
+    """Questions the leaflet does not answer ("does it hurt"): the honest answer, naming the subject
+    when the intent says which one it is."""
 
-    intents = frozenset({"NotCoveredIntent"})
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        name = intent_name(handler_input)
+        return name == "NotCoveredIntent" or name in load_content().not_covered.subject_intents
 
     def answer(self, handler_input: HandlerInput, content: Content) -> Answer:
-        return not_covered_answer(content, None)
+        subject = content.not_covered.subject_intents.get(str(intent_name(handler_input)))
+        return not_covered_answer(content, subject)
