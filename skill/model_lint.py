@@ -28,6 +28,8 @@ MIN_CUSTOM_SAMPLES = 15
 # from a scripted conversation.
 LAUNCH_LIKE = re.compile(r"ask|open|launch|talk to|tell", re.IGNORECASE)
 MIN_SAMPLES_WITHOUT_LAUNCH_WORDS = 3
+DELEGATION_STRATEGIES = frozenset({"ALWAYS", "SKILL_RESPONSE"})
+PROMPT_VARIATION_TYPES = frozenset({"PlainText", "SSML"})
 MAX_SAMPLE_CHARS = 200
 MAX_INVOCATION_CHARS = 50
 FALLBACK_LEVELS = frozenset({"LOW", "MEDIUM", "HIGH"})
@@ -172,6 +174,9 @@ def lint_model(model: Mapping[str, Any]) -> list[str]:
             if not slot_type.startswith("AMAZON.") and slot_type not in types:
                 problems.append(f"intent {name}: slot {slot_name} has undefined type {slot_type}")
 
+        for slot in intent.get("slots", []):
+            problems += _lint_slot_samples(name, slot, slots)
+
         samples = list(intent.get("samples", []))
         if name == "AMAZON.FallbackIntent" and samples:
             problems.append("intent AMAZON.FallbackIntent: may not have samples")
@@ -213,11 +218,100 @@ def lint_model(model: Mapping[str, Any]) -> list[str]:
                     f"{LAUNCH_LIKE.pattern!r} (virtual-alexa reads those as launch requests)"
                 )
 
+    problems += _lint_dialog(model["interactionModel"], intents)
     for required in REQUIRED_BUILT_INS:
         if required not in names:
             problems.append(f"intent {required}: required built-in intent is missing")
     for unused in sorted(set(types) - used_types):
         problems.append(f"type {unused}: defined but no slot uses it")
+    return problems
+
+
+def _lint_slot_samples(intent: str, slot: Mapping[str, Any], slots: Mapping[str, str]) -> list[str]:
+    """A slot's own samples (what may be said while Alexa elicits it): spoken text holding that slot."""
+    problems: list[str] = []
+    name = str(slot.get("name"))
+    where = f"intent {intent} slot {name}"
+    seen: set[str] = set()
+    for sample in slot.get("samples", []):
+        if not isinstance(sample, str) or not sample:
+            problems.append(f"{where}: empty or non-text slot sample {sample!r}")
+            continue
+        problems += _lint_spoken(sample, where, allow_slots=True)
+        refs = _SLOT_REF.findall(sample)
+        if name not in refs:
+            problems.append(f"{where}: slot sample {sample!r} does not hold {{{name}}}")
+        for ref in refs:
+            if ref not in slots:
+                problems.append(f"{where}: slot sample {sample!r} uses undeclared slot {{{ref}}}")
+        key = _normalise_for_uniqueness(sample)
+        if key in seen:
+            problems.append(f"{where}: slot sample {sample!r} appears twice")
+        seen.add(key)
+    return problems
+
+
+def _lint_dialog(interaction_model: Mapping[str, Any], intents: list[Mapping[str, Any]]) -> list[str]:
+    """The dialog model Dialog.ElicitSlot relies on: every intent and slot it names exists with the same
+    type, every prompt it points to is defined, and every slot with samples has a dialog entry (without
+    one Alexa ignores the samples and rejects the directive)."""
+    problems: list[str] = []
+    dialog = interaction_model.get("dialog")
+    prompts = list(interaction_model.get("prompts", []))
+    declared = {str(i.get("name")): {str(s.get("name")): s for s in i.get("slots", [])} for i in intents}
+    prompt_ids = [str(p.get("id")) for p in prompts]
+    for prompt_id in sorted({p for p in prompt_ids if prompt_ids.count(p) > 1}):
+        problems.append(f"prompt {prompt_id}: defined more than once")
+    for prompt in prompts:
+        variations = list(prompt.get("variations", []))
+        if not variations:
+            problems.append(f"prompt {prompt.get('id')}: has no variations")
+        for variation in variations:
+            if variation.get("type") not in PROMPT_VARIATION_TYPES:
+                problems.append(f"prompt {prompt.get('id')}: variation type {variation.get('type')!r}")
+            if not str(variation.get("value") or "").strip():
+                problems.append(f"prompt {prompt.get('id')}: empty variation")
+
+    used_prompts: set[str] = set()
+    in_dialog: set[tuple[str, str]] = set()
+    if dialog is not None:
+        strategies = [("dialog", dialog.get("delegationStrategy"))]
+        for dialog_intent in dialog.get("intents", []):
+            name = str(dialog_intent.get("name"))
+            strategies.append((f"dialog intent {name}", dialog_intent.get("delegationStrategy")))
+            if name not in declared:
+                problems.append(f"dialog intent {name}: not an intent of the language model")
+                continue
+            for slot in dialog_intent.get("slots", []):
+                slot_name = str(slot.get("name"))
+                where = f"dialog intent {name} slot {slot_name}"
+                in_dialog.add((name, slot_name))
+                if slot_name not in declared[name]:
+                    problems.append(f"{where}: the intent declares no such slot")
+                elif slot.get("type") != declared[name][slot_name].get("type"):
+                    problems.append(
+                        f"{where}: type {slot.get('type')} differs from the intent's "
+                        f"{declared[name][slot_name].get('type')}"
+                    )
+                slot_prompts = dict(slot.get("prompts") or {})
+                if slot.get("elicitationRequired") and "elicitation" not in slot_prompts:
+                    problems.append(f"{where}: elicitation required but no elicitation prompt")
+                for prompt_id in slot_prompts.values():
+                    used_prompts.add(str(prompt_id))
+                    if prompt_id not in prompt_ids:
+                        problems.append(f"{where}: prompt {prompt_id} is not defined")
+        for where, strategy in strategies:
+            if strategy is not None and strategy not in DELEGATION_STRATEGIES:
+                problems.append(f"{where}: delegation strategy {strategy!r} is not ALWAYS or SKILL_RESPONSE")
+    for unused in sorted(set(prompt_ids) - used_prompts):
+        problems.append(f"prompt {unused}: defined but no dialog slot uses it")
+    for name, slots in declared.items():
+        for slot_name, slot in slots.items():
+            if slot.get("samples") and (name, slot_name) not in in_dialog:
+                problems.append(
+                    f"intent {name} slot {slot_name}: has slot samples but no dialog model entry "
+                    "(Alexa would ignore them)"
+                )
     return problems
 
 

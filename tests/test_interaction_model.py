@@ -7,6 +7,7 @@ these tests regenerate every locale and run the lint, and prove the lint can fai
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,53 +15,55 @@ from typing import Any
 import pytest
 
 from skill import model_builder
-from skill.model_builder import LOCALES, build_model, generated_files, main, render, stale_files
+from skill.envelopes import LOCALES
+from skill.local import Conversation
+from skill.model_builder import build_model, generated_files, main, render, stale_files
 from skill.model_lint import lint_model
+from skill.speech import ssml_to_text
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "interaction_models"
 
-# docs/architecture.md fixes these; handlers depend on every name and id.
-ARCHITECTURE_INTENTS = {
-    "TriggerPointInjectionsIntent": {},
-    "TreatedMusclesIntent": {},
-    "MuscleIntent": {"muscle": "MUSCLE"},
-    "BenefitsIntent": {},
-    "TriggerPointsIntent": {},
-    "FindingTriggerPointsIntent": {},
-    "InjectedMedicineIntent": {},
-    "PainLocationsIntent": {},
-    "PiriformisSyndromeIntent": {},
-    "WhenRecommendedIntent": {},
-    "SafetyIntent": {},
-    "NotCoveredIntent": {"subject": "UNCOVERED_SUBJECT"},
-    "TellMeMoreIntent": {},
-    "SpeakSlowerIntent": {},
-    "SpeakFasterIntent": {},
-    "NormalSpeedIntent": {},
-    "AMAZON.HelpIntent": {},
-    "AMAZON.YesIntent": {},
-    "AMAZON.NoIntent": {},
-    "AMAZON.RepeatIntent": {},
-    "AMAZON.StartOverIntent": {},
-    "AMAZON.StopIntent": {},
-    "AMAZON.CancelIntent": {},
-    "AMAZON.NavigateHomeIntent": {},
-    "AMAZON.FallbackIntent": {},
-}
-ARCHITECTURE_TYPES = {
-    "MUSCLE": {"trapezius", "levator_scapulae", "gluteus_medius", "quadratus_lumborum"},
-    "UNCOVERED_SUBJECT": {
-        "side_effects",
-        "risks",
-        "cost",
-        "pain_of_injection",
-        "relief_duration",
-        "recovery",
-        "number_of_injections",
-        "pregnancy",
-        "who_gives",
-    },
-}
+ARCHITECTURE = Path(__file__).resolve().parent.parent / "docs" / "architecture.md"
+_NAME = re.compile(r"`((?:AMAZON\.)?[A-Za-z]+Intent)`")
+_SLOT = re.compile(r"`(\w+)` \(`([A-Z_]+)`\)")
+_SLOT_ONLY = re.compile(r"\{\w+\}")
+
+
+def architecture_tables() -> tuple[dict[str, dict[str, str]], dict[str, set[str]]]:
+    """The intents (with their slots' names and types) and slot types (with their value ids) that
+    docs/architecture.md fixes; handlers and content.yaml depend on every name and id."""
+    text = ARCHITECTURE.read_text(encoding="utf-8")
+    section = text[text.index("## Intents") :]
+    intents: dict[str, dict[str, str]] = {}
+    types: dict[str, set[str]] = {}
+    for line in section.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if not line.startswith("| `") or len(cells) < 3:
+            continue
+        if re.fullmatch(r"`[A-Z_]+`", cells[0]):
+            types[cells[0].strip("`")] = set(re.findall(r"`(\w+)`", cells[1]))
+            continue
+        slots = dict(_SLOT.findall(cells[1]))
+        for name in _NAME.findall(cells[0]):
+            intents[name] = slots
+    return intents, types
+
+
+ARCHITECTURE_INTENTS, ARCHITECTURE_TYPES = architecture_tables()
+
+
+def test_the_architecture_tables_are_read() -> None:
+    """Guards the parser above: an emptied or reformatted table must fail here, not pass vacuously."""
+    assert len(ARCHITECTURE_INTENTS) >= 30
+    assert ARCHITECTURE_INTENTS["BodyPartIntent"] == {"bodyPart": "BODY_PART"}
+    assert ARCHITECTURE_INTENTS["SubjectIntent"] == {"subject": "SUBJECT"}
+    assert ARCHITECTURE_INTENTS["NotCoveredIntent"] == {}
+    assert {"AMAZON.StopIntent", "AMAZON.FallbackIntent", "ThanksIntent", "CausesIntent"} <= set(
+        ARCHITECTURE_INTENTS
+    )
+    assert set(ARCHITECTURE_TYPES) == {"BODY_PART", "SUBJECT"}
+    assert {"trapezius", "neck", "lower_back", "legs"} <= ARCHITECTURE_TYPES["BODY_PART"]
+    assert {"cost", "side_effects", "medicine", "steroid"} <= ARCHITECTURE_TYPES["SUBJECT"]
 
 
 def language_model(model: dict[str, Any]) -> dict[str, Any]:
@@ -188,23 +191,73 @@ def test_locale_spellings() -> None:
     assert "is it a local anaesthetic" not in samples(us, "InjectedMedicineIntent")
     assert "is it a local anaesthetic" in samples(gb, "InjectedMedicineIntent")
     assert "is it a local anesthetic" not in samples(gb, "InjectedMedicineIntent")
-    assert "physiotherapy didn't help" in samples(gb, "WhenRecommendedIntent")
-    assert "physiotherapy didn't help" in samples(ca, "WhenRecommendedIntent")
-    assert "physiotherapy didn't help" not in samples(us, "WhenRecommendedIntent")
+    assert "physiotherapy didn't help" in samples(gb, "OtherTreatmentsIntent")
+    assert "physiotherapy didn't help" in samples(ca, "OtherTreatmentsIntent")
+    assert "physiotherapy didn't help" not in samples(us, "OtherTreatmentsIntent")
+    assert "physical therapy didn't help" in samples(us, "OtherTreatmentsIntent")
 
 
 def test_help_knows_what_else_can_i_ask() -> None:
     help_samples = samples(build_model("en-US"), "AMAZON.HelpIntent")
-    assert {"what else can i ask", "what can i ask", "what can you tell me"} <= set(help_samples)
+    assert {"what else can i ask", "what can i ask", "what topics do you cover"} <= set(help_samples)
 
 
-def test_muscle_synonyms_patients_use() -> None:
-    muscle = next(t for t in language_model(build_model("en-US"))["types"] if t["name"] == "MUSCLE")
-    synonyms = {v["id"]: set(v["name"]["synonyms"]) for v in muscle["values"]}
+def test_body_part_synonyms_patients_use() -> None:
+    body_part = next(t for t in language_model(build_model("en-GB"))["types"] if t["name"] == "BODY_PART")
+    synonyms = {v["id"]: set(v["name"]["synonyms"]) for v in body_part["values"]}
     assert {"traps", "trapezius muscle"} <= synonyms["trapezius"]
     assert {"levator", "side of my neck"} <= synonyms["levator_scapulae"]
     assert {"glute med", "gluteus", "hip muscle"} <= synonyms["gluteus_medius"]
     assert {"q. l.", "quadratus", "deep lower back muscle"} <= synonyms["quadratus_lumborum"]
+    assert {"bum", "bottom", "glutes"} <= synonyms["buttocks"]
+    assert {"low back", "lumbar"} <= synonyms["lower_back"]
+    assert {"shoulder", "shoulder blade"} <= synonyms["shoulders"]
+
+
+def test_hint_words_are_never_a_value_the_leaflet_answers() -> None:
+    """A hint ("knee") says the leaflet does not know the part; as a value it would get a wrong answer."""
+    types = {t["name"]: t for t in language_model(build_model("en-GB"))["types"]}
+    for type_name, hints in model_builder.resolver_type_hints().items():
+        spoken = {
+            " ".join(text.split())
+            for value in types[type_name]["values"]
+            for text in [value["name"]["value"], *value["name"]["synonyms"]]
+        }
+        assert set(hints) & spoken == set(), type_name
+
+
+# --- the dialog model ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_dialog_model_lets_the_skill_re_ask_each_open_slot(locale: str) -> None:
+    interaction = build_model(locale)["interactionModel"]
+    dialog = interaction["dialog"]
+    assert dialog["delegationStrategy"] == "SKILL_RESPONSE"  # the skill decides when to re-ask
+    elicited = {(i["name"], s["name"], s["type"]) for i in dialog["intents"] for s in i["slots"]}
+    slotted = {(name, slot, t) for name, slots in ARCHITECTURE_INTENTS.items() for slot, t in slots.items()}
+    assert elicited == slotted
+    prompts = {p["id"] for p in interaction["prompts"]}
+    assert {s["prompts"]["elicitation"] for i in dialog["intents"] for s in i["slots"]} == prompts
+
+
+@pytest.mark.parametrize(("name", "slot"), [("BodyPartIntent", "bodyPart"), ("SubjectIntent", "subject")])
+def test_the_re_ask_prompt_is_what_the_skill_says_when_the_slot_is_empty(name: str, slot: str) -> None:
+    interaction = build_model("en-GB")["interactionModel"]
+    dialog_intent = next(i for i in interaction["dialog"]["intents"] if i["name"] == name)
+    dialog_slot = next(s for s in dialog_intent["slots"] if s["name"] == slot)
+    prompt = next(p for p in interaction["prompts"] if p["id"] == dialog_slot["prompts"]["elicitation"])
+    turn = Conversation(locale="en-GB").intent(name)
+    assert [v["value"] for v in prompt["variations"]] == [ssml_to_text(turn.speech or "")]
+    assert turn.eliciting == (name, slot)
+
+
+def test_slot_samples_are_only_heard_while_the_slot_is_asked_for() -> None:
+    """The bare "{bodyPart}" exists only as a slot sample: as an intent sample it would catch any words."""
+    for intent in language_model(build_model("en-GB"))["intents"]:
+        assert all(_SLOT_ONLY.fullmatch(sample) is None for sample in intent["samples"]), intent["name"]
+        for slot in intent.get("slots", []):
+            assert "{" + slot["name"] + "}" in slot["samples"]
 
 
 def test_fallback_sensitivity_is_set() -> None:
@@ -233,12 +286,12 @@ def assert_flags(model: dict[str, Any], *fragments: str) -> None:
 
 
 def test_lint_catches_an_undefined_slot_type(model: dict[str, Any]) -> None:
-    intent(model, "MuscleIntent")["slots"][0]["type"] = "BODY_PART"
-    assert_flags(model, "undefined type BODY_PART", "type MUSCLE: defined but no slot uses it")
+    intent(model, "BodyPartIntent")["slots"][0]["type"] = "MUSCLE"
+    assert_flags(model, "undefined type MUSCLE", "type BODY_PART: defined but no slot uses it")
 
 
 def test_amazon_slot_types_need_no_definition(model: dict[str, Any]) -> None:
-    intent(model, "MuscleIntent")["slots"].append({"name": "when", "type": "AMAZON.DATE"})
+    intent(model, "BodyPartIntent")["slots"].append({"name": "when", "type": "AMAZON.DATE"})
     assert lint_model(model) == []
 
 
@@ -278,14 +331,15 @@ def test_lint_accepts_possessives_and_abbreviations(model: dict[str, Any]) -> No
         ("SafetyIntent", "is it safe & sound", "characters Alexa rejects"),
         ("SafetyIntent", "is it  safe for kids", "double spaces"),
         ("SafetyIntent", " is it safe for kids", "leading, trailing"),
-        ("SafetyIntent", "is it safe for my{muscle}", "not separated by spaces"),
-        ("SafetyIntent", "is it safe for my {muscle", "not separated by spaces"),
+        ("SafetyIntent", "is it safe for my{bodyPart}", "not separated by spaces"),
+        ("SafetyIntent", "is it safe for my {bodyPart", "not separated by spaces"),
         ("SafetyIntent", "is it " + "very " * 45 + "safe", "longer than 200"),
         ("SafetyIntent", "Which  muscles are treated", "also in TreatedMusclesIntent"),
         ("SafetyIntent", "is it safe", "appears twice"),
-        ("BenefitsIntent", "will it help my {muscle}", "undeclared slot {muscle}"),
-        ("MuscleIntent", "the {muscle} or the {muscle}", "uses slot {muscle} twice"),
-        ("NotCoveredIntent", "tell me about the {subject}", "same wording as a slot sample of MuscleIntent"),
+        ("BenefitsIntent", "will it help my {bodyPart}", "undeclared slot {bodyPart}"),
+        ("NotCoveredIntent", "how much is the {subject}", "undeclared slot {subject}"),
+        ("BodyPartIntent", "the {bodyPart} or the {bodyPart}", "uses slot {bodyPart} twice"),
+        ("SubjectIntent", "tell me about the {subject}", "same wording as a slot sample of BodyPartIntent"),
     ],
 )
 def test_lint_catches_bad_samples(model: dict[str, Any], name: str, sample: str, fragment: str) -> None:
@@ -298,15 +352,15 @@ def test_lint_accepts_contractions_hyphens_and_spoken_letters(model: dict[str, A
     assert lint_model(model) == []
 
 
-@pytest.mark.parametrize("name", ["Muscle2Intent", "Muscle-Intent", "Muscle Intent", "AMAZON.Help_Intent"])
+@pytest.mark.parametrize("name", ["Body2Intent", "Body-Intent", "Body Intent", "AMAZON.Help_Intent"])
 def test_lint_catches_bad_intent_names(model: dict[str, Any], name: str) -> None:
     intent(model, "BenefitsIntent")["name"] = name
     assert_flags(model, f"intent {name}:")
 
 
 def test_lint_catches_a_bad_slot_name(model: dict[str, Any]) -> None:
-    intent(model, "MuscleIntent")["slots"][0]["name"] = "muscle name"
-    assert_flags(model, "slot name 'muscle name'")
+    intent(model, "BenefitsIntent")["slots"] = [{"name": "body part", "type": "BODY_PART"}]
+    assert_flags(model, "slot name 'body part'")
 
 
 def test_lint_catches_a_missing_required_built_in(model: dict[str, Any]) -> None:
@@ -339,15 +393,87 @@ def test_lint_catches_an_intent_only_reachable_with_launch_words(model: dict[str
 
 
 def test_lint_catches_slot_value_problems(model: dict[str, Any]) -> None:
-    muscle = next(t for t in language_model(model)["types"] if t["name"] == "MUSCLE")
-    muscle["values"][1]["name"]["synonyms"].append("Traps")
-    muscle["values"][2]["id"] = "trapezius"
-    muscle["values"][3]["name"]["synonyms"].append("l5 muscle")
+    body_part = next(t for t in language_model(model)["types"] if t["name"] == "BODY_PART")
+    body_part["values"][1]["name"]["synonyms"].append("Traps")
+    body_part["values"][2]["id"] = "trapezius"
+    body_part["values"][3]["name"]["synonyms"].append("l5 muscle")
     assert_flags(
         model,
         "'Traps' used by both trapezius and levator_scapulae",
         "id trapezius used twice",
         "digits",
+    )
+
+
+def slot_of(model: dict[str, Any], name: str) -> dict[str, Any]:
+    found: dict[str, Any] = intent(model, name)["slots"][0]
+    return found
+
+
+def dialog_slot(model: dict[str, Any], name: str) -> dict[str, Any]:
+    dialog = model["interactionModel"]["dialog"]
+    found: dict[str, Any] = next(i for i in dialog["intents"] if i["name"] == name)["slots"][0]
+    return found
+
+
+@pytest.mark.parametrize(
+    ("sample", "fragment"),
+    [
+        ("my knee", "does not hold {bodyPart}"),
+        ("my {subject}", "uses undeclared slot {subject}"),
+        ("my {bodyPart} please!", "characters Alexa rejects"),
+        ("the {bodyPart}", "slot sample 'the {bodyPart}' appears twice"),
+        ("", "empty or non-text slot sample"),
+    ],
+)
+def test_lint_catches_bad_slot_samples(model: dict[str, Any], sample: str, fragment: str) -> None:
+    slot_of(model, "BodyPartIntent")["samples"].append(sample)
+    assert_flags(model, fragment)
+
+
+def test_lint_catches_slot_samples_without_a_dialog_model(model: dict[str, Any]) -> None:
+    del model["interactionModel"]["dialog"]
+    del model["interactionModel"]["prompts"]
+    assert_flags(model, "intent BodyPartIntent slot bodyPart: has slot samples but no dialog model entry")
+
+
+def test_lint_catches_a_dialog_model_that_names_what_does_not_exist(model: dict[str, Any]) -> None:
+    dialog = model["interactionModel"]["dialog"]
+    dialog["intents"][0]["name"] = "BodyIntent"
+    dialog["intents"][1]["slots"][0]["type"] = "BODY_PART"
+    dialog["intents"][1]["slots"].append({"name": "when", "type": "AMAZON.DATE", "prompts": {}})
+    assert_flags(
+        model,
+        "dialog intent BodyIntent: not an intent of the language model",
+        "dialog intent SubjectIntent slot subject: type BODY_PART differs from the intent's SUBJECT",
+        "dialog intent SubjectIntent slot when: the intent declares no such slot",
+    )
+
+
+def test_lint_catches_prompt_problems(model: dict[str, Any]) -> None:
+    interaction = model["interactionModel"]
+    dialog_slot(model, "BodyPartIntent")["prompts"]["elicitation"] = "Elicit.Slot.Missing"
+    interaction["prompts"].append({"id": "Elicit.Slot.Spare", "variations": []})
+    interaction["prompts"][1]["variations"] = [{"type": "Markdown", "value": " "}]
+    assert_flags(
+        model,
+        "prompt Elicit.Slot.Missing is not defined",
+        "prompt Elicit.Slot.BodyPartIntent.bodyPart: defined but no dialog slot uses it",
+        "prompt Elicit.Slot.Spare: has no variations",
+        "variation type 'Markdown'",
+        "empty variation",
+    )
+
+
+def test_lint_catches_an_elicited_slot_without_a_prompt_and_a_bad_strategy(model: dict[str, Any]) -> None:
+    dialog_slot(model, "SubjectIntent")["prompts"] = {}
+    model["interactionModel"]["dialog"]["delegationStrategy"] = "SOMETIMES"
+    model["interactionModel"]["prompts"].append(dict(model["interactionModel"]["prompts"][0]))
+    assert_flags(
+        model,
+        "dialog intent SubjectIntent slot subject: elicitation required but no elicitation prompt",
+        "dialog: delegation strategy 'SOMETIMES'",
+        "defined more than once",
     )
 
 
