@@ -8,7 +8,8 @@
 //
 // Prints one JSON document: {locale, model, invocationName, modelIntents, turns: [...], samples: [...]},
 // each turn with what was said, the intent virtual-alexa resolved it to, the slots it sent (with entity
-// resolutions), and what the skill answered. With --samples, every sample utterance of the model is also
+// resolutions) and its dialog state, and what the skill answered (speech, reprompt, directive types,
+// the slot a Dialog.ElicitSlot asks for). With --samples, every sample utterance of the model is also
 // said once (slots filled with their type's first value) and `samples` records which intent virtual-alexa
 // resolved it to: a second opinion on samples that overlap between intents. Exits 1 when a turn could
 // not be run (its `error` says why), 2 on usage.
@@ -24,34 +25,69 @@ const { VirtualAlexa } = require("virtual-alexa");
 // a launch request. Turns that would contain one are written as explicit intents instead; `say` refuses
 // them so the script cannot silently test a launch where it meant a question.
 const LAUNCH_WORDS = /(ask|open|launch|talk to|tell)/i;
+// virtual-core 0.7 strips periods from what is said but keeps them in a sample's regular expression, where
+// "." matches one character: a sample with a spoken abbreviation ("what does t. p. i. stand for") can
+// never be matched, however it is said. Such samples are recorded as skipped, with this reason.
+const SPOKEN_ABBREVIATION = /\b[a-z]\./i;
 
 // The scripted conversation: common to every English locale (phrases from the samples both share).
 // `say`: an utterance resolved by virtual-alexa against our model; `intend`: an explicit intent (built-ins
-// virtual-alexa cannot reach from text, launch-word phrases, an unknown custom slot value);
-// `oneShot`: "ask <invocation name> to ..."; `launch` / `end`: LaunchRequest / SessionEndedRequest.
+// virtual-alexa cannot reach from text, launch-word phrases, a custom slot value no value matches, an
+// empty slot); `answer`: what is said right after the skill re-asked for a slot (Dialog.ElicitSlot),
+// resolved here against that slot's own samples (see resolveSlotAnswer); `oneShot`: "ask <invocation
+// name> to ..."; `launch` / `end`: LaunchRequest / SessionEndedRequest.
 const SCRIPT = [
   { label: "launch", launch: true },
   { label: "about", say: "what are trigger point injections" },
   { label: "about-more", say: "more details" },
   { label: "yes-to-offer", say: "yes" },
   { label: "muscles", say: "which muscles are treated" },
-  { label: "muscle-traps", say: "what is the traps" },
-  { label: "muscle-side-of-neck", say: "i have pain in my side of my neck" },
-  { label: "muscle-glute-med", say: "my glute med is sore" },
-  { label: "muscle-quadratus", say: "where is the quadratus" },
-  { label: "muscle-unknown", intend: "MuscleIntent", slots: { muscle: "biceps" } },
+  { label: "part-traps", say: "can you inject my traps" },
+  { label: "part-side-of-neck", say: "i have pain in my side of my neck" },
+  { label: "part-glute-med", say: "my glute med is sore" },
+  { label: "part-quadratus", say: "where is the quadratus" },
+  { label: "part-lower-back", say: "my lower back hurts" },
+  { label: "part-bottom", say: "i have pain in my bottom" },
+  { label: "part-unknown", intend: "BodyPartIntent", slots: { bodyPart: "knee" } },
+  { label: "part-empty", intend: "BodyPartIntent" },
+  { label: "part-reask-answer", answer: "it's my neck" },
   { label: "benefits", say: "what are the benefits" },
+  { label: "movement", say: "will it improve my range of motion" },
+  { label: "diagnostic-value", say: "is it diagnostic" },
   { label: "trigger-points", say: "what is a trigger point" },
+  { label: "causes", say: "what causes trigger points" },
+  { label: "knots", say: "what is a muscle knot" },
   { label: "finding", say: "how are trigger points found" },
+  { label: "twitch", say: "what is a twitch response" },
+  { label: "referred-pain", say: "what is referred pain" },
   { label: "medicine", say: "what is injected" },
+  { label: "steroid", say: "is it a steroid" },
   { label: "pain-locations", say: "where can i feel the pain" },
   { label: "piriformis", say: "what is piriformis syndrome" },
   { label: "when-recommended", say: "when are they recommended" },
+  { label: "other-treatments", say: "what if painkillers don't work" },
   { label: "safety", say: "is it safe" },
   { label: "no-to-offer", say: "no" },
-  { label: "not-covered-side-effects", say: "what about side effects" },
-  { label: "not-covered-synonym", say: "are there any complications" },
+  { label: "side-effects", say: "what are the side effects" },
+  { label: "risks", say: "are there complications" },
+  { label: "not-covered", say: "what should i do afterwards" },
   { label: "not-covered-cost", say: "how much does it cost" },
+  { label: "not-covered-pain", say: "does it hurt" },
+  { label: "not-covered-relief", say: "how long does the relief last" },
+  { label: "not-covered-recovery", say: "how long is the recovery" },
+  { label: "not-covered-number", say: "how many injections will i need" },
+  { label: "not-covered-pregnancy", say: "is it safe during pregnancy" },
+  { label: "not-covered-who", say: "who gives the injections" },
+  { label: "subject-covered", say: "what does the leaflet say about cortisone" },
+  { label: "subject-uncovered", say: "does the leaflet mention pregnancy" },
+  { label: "subject-unknown", intend: "SubjectIntent", slots: { subject: "bruising" } },
+  { label: "subject-empty", intend: "SubjectIntent" },
+  { label: "subject-reask-answer", answer: "the cost" },
+  { label: "thanks", say: "thank you" },
+  { label: "greeting", say: "hello" },
+  { label: "who-are-you", say: "are you a doctor" },
+  { label: "source", say: "who wrote this" },
+  { label: "repeat-after-small-talk", say: "repeat" },
   { label: "slower", say: "speak slower" },
   { label: "answer-slower", say: "what is injected" },
   { label: "faster", say: "speak faster" },
@@ -59,6 +95,7 @@ const SCRIPT = [
   { label: "answer-faster", say: "what is injected" },
   { label: "normal-speed", say: "normal speed" },
   { label: "help", say: "help" },
+  { label: "help-more", say: "more" },
   { label: "help-sample", say: "what can you do" },
   { label: "before-repeat", say: "what are the benefits" },
   { label: "repeat", say: "repeat" },
@@ -72,7 +109,9 @@ const SCRIPT = [
   { label: "launch-3", launch: true },
   { label: "session-ended", end: true },
   { label: "launch-4", launch: true },
-  { label: "stop", say: "stop" },
+  { label: "no-with-nothing-offered", say: "no" },
+  { label: "launch-5", launch: true },
+  { label: "that-is-all", say: "that's all" },
 ];
 
 function usage(message) {
@@ -130,7 +169,65 @@ function slotsSent(request) {
   return result;
 }
 
-async function runTurn(alexa, invocationName, step) {
+// The slot a response asks Alexa to listen for next (Dialog.ElicitSlot), as {intent, slot}, or null.
+function elicited(response) {
+  const directives = (response && response.response && response.response.directives) || [];
+  const directive = directives.find((d) => d.type === "Dialog.ElicitSlot");
+  if (!directive) {
+    return null;
+  }
+  return { intent: directive.updatedIntent && directive.updatedIntent.name, slot: directive.slotToElicit };
+}
+
+function escapeRegExp(text) {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+// virtual-alexa 0.7.8 reads the dialog model (it marks requests STARTED / IN_PROGRESS) but never matches
+// an utterance against a slot's own samples ("it's my {bodyPart}"), which Alexa uses only while it elicits
+// that slot. Done here instead: the utterance must be one of the elicited slot's samples with the slot
+// filled by a value or synonym of its type; virtual-alexa then sends that value with its own resolution.
+function resolveSlotAnswer(languageModel, elicitation, utterance) {
+  if (!elicitation) {
+    throw new Error(`"${utterance}" answers a re-ask, but the last response asked for no slot`);
+  }
+  const intent = languageModel.intents.find((i) => i.name === elicitation.intent);
+  const slot = intent && (intent.slots || []).find((s) => s.name === elicitation.slot);
+  if (!slot) {
+    throw new Error(`the model has no slot ${elicitation.intent}.${elicitation.slot} to elicit`);
+  }
+  const type = (languageModel.types || []).find((t) => t.name === slot.type);
+  const spoken = new Set();
+  for (const value of (type && type.values) || []) {
+    for (const text of [value.name.value, ...(value.name.synonyms || [])]) {
+      spoken.add(text.toLowerCase());
+    }
+  }
+  for (const sample of slot.samples || []) {
+    const parts = sample.split(/(\{\w+\})/).map((part) =>
+      part === `{${slot.name}}` ? "(.+)" : escapeRegExp(part.toLowerCase()),
+    );
+    const match = new RegExp(`^${parts.join("")}$`).exec(utterance.toLowerCase());
+    if (match && spoken.has(match[1])) {
+      return { intent: intent.name, slots: { [slot.name]: match[1] }, sample };
+    }
+  }
+  throw new Error(`"${utterance}" is none of the slot samples of ${intent.name}.${slot.name}`);
+}
+
+async function runTurn(alexa, languageModel, step, elicitation) {
+  const invocationName = languageModel.invocationName;
+  if (step.answer) {
+    const resolved = resolveSlotAnswer(languageModel, elicitation, step.answer);
+    return {
+      utterance: step.answer,
+      slotSample: resolved.sample,
+      response: await alexa.intend(resolved.intent, resolved.slots),
+    };
+  }
+  // A dialog lasts only as long as the skill keeps eliciting; virtual-alexa would otherwise carry the
+  // dialog's slots and state into every later request of that intent in the session.
+  alexa.dialogManager().reset();
   if (step.launch) {
     return { utterance: null, response: await alexa.launch() };
   }
@@ -177,8 +274,11 @@ async function sayEverySample(alexa, languageModel, sentRequest) {
     const result = { ...entry, resolved: null };
     if (LAUNCH_WORDS.test(entry.utterance)) {
       result.skipped = "contains a word virtual-alexa takes for a launch";
+    } else if (SPOKEN_ABBREVIATION.test(entry.sample)) {
+      result.skipped = "has a spoken abbreviation virtual-alexa cannot match";
     } else {
       try {
+        alexa.dialogManager().reset();
         const response = await alexa.utter(entry.utterance);
         const request = sentRequest();
         result.resolved = request.request.intent ? request.request.intent.name : request.request.type;
@@ -208,24 +308,31 @@ async function main() {
   });
 
   const turns = [];
+  let elicitation = null;
   for (const [index, step] of SCRIPT.entries()) {
     sent = null;
     const turn = { index, label: step.label };
     try {
-      const { utterance, response } = await runTurn(alexa, languageModel.invocationName, step);
+      const { utterance, slotSample, response } = await runTurn(alexa, languageModel, step, elicitation);
       const body = (response && response.response) || {};
       const reprompt = body.reprompt && body.reprompt.outputSpeech;
+      elicitation = elicited(response);
       Object.assign(turn, {
         utterance,
+        slotSample: slotSample || null,
         requestType: sent.request.type,
         intent: sent.request.intent ? sent.request.intent.name : null,
+        dialogState: sent.request.dialogState || null,
         slots: slotsSent(sent),
         sessionNew: Boolean(sent.session && sent.session.new),
         speech: body.outputSpeech ? body.outputSpeech.ssml || null : null,
         reprompt: reprompt ? reprompt.ssml || null : null,
         shouldEndSession: body.shouldEndSession === undefined ? null : body.shouldEndSession,
+        directives: (body.directives || []).map((directive) => directive.type),
+        elicitSlot: elicitation,
       });
     } catch (error) {
+      elicitation = null;
       turn.error = String((error && error.message) || error);
     }
     turns.push(turn);
