@@ -1,6 +1,9 @@
 """Every SSML string the skill can say: driven in-process through real envelopes in every locale, at
-every speech rate, with and without a screen, through every topic, muscle, uncovered subject, follow-up
-and built-in intent. Shared by our own SSML checks (test_speech) and ssml-check-core (test_ssml_check).
+every speech rate, with and without a screen, through every kind of answer (topics and their "more",
+narrow facts, every body part and an unknown one, every subject the leaflet covers or not, the named
+not-covered questions, small talk, re-asks of an empty slot, every help page, follow-ups, built-ins and
+the apology). Shared by our own SSML checks (test_speech) and ssml-check-core (test_ssml_check), which
+also reads which answers were reached (`answer_keys`), so a new kind of answer cannot go unchecked.
 """
 
 from __future__ import annotations
@@ -13,9 +16,24 @@ from skill import apl
 from skill.content import Content, load_content
 from skill.envelopes import LOCALES, SlotFill
 from skill.local import Conversation, Turn
+from skill.model_builder import build_model
+from skill.replies import help_pages
+from skill.state import ANSWERED
 
-LONG_MUSCLE = "the muscle at the very back of my left shoulder blade"  # too long for the skill to echo
 ENDINGS = ("AMAZON.StopIntent", "AMAZON.CancelIntent", "AMAZON.NavigateHomeIntent")
+SLOT_INTENTS = {"BodyPartIntent": ("bodyPart", "BODY_PART"), "SubjectIntent": ("subject", "SUBJECT")}
+# Words Alexa may put in an open slot without resolving them (ER_SUCCESS_NO_MATCH): a part or subject the
+# leaflet does not know, words holding one it does, words that are neither, and a sentence too long to
+# be a name. None of them may ever be read back.
+UNRESOLVED = {
+    "BodyPartIntent": (
+        "knee",
+        "my lower back on the left",
+        "the weather",
+        "the muscle at the very back of my shoe",
+    ),
+    "SubjectIntent": ("bruising", "the cortisone in it", "the weather", "what happens if i sneeze during it"),
+}
 
 
 def rate_steps(content: Content, level: int) -> list[str]:
@@ -24,15 +42,29 @@ def rate_steps(content: Content, level: int) -> list[str]:
     return ["SpeakSlowerIntent" if offset < 0 else "SpeakFasterIntent"] * abs(offset)
 
 
+@functools.cache
+def slot_values(locale: str, slot_type: str) -> tuple[tuple[str, str], ...]:
+    """(spoken name, id) of every value of `slot_type`, as Alexa resolves them."""
+    types = build_model(locale)["interactionModel"]["languageModel"]["types"]
+    return tuple((v["name"]["value"], v["id"]) for t in types if t["name"] == slot_type for v in t["values"])
+
+
 class Recorder:
-    """Starts conversations at a given speech rate and keeps every SSML string they produce."""
+    """Starts conversations at a given speech rate and keeps every SSML string they produce, and the kind
+    of answer (`answered` session attribute) each turn gave."""
 
     def __init__(self, content: Content, locale: str, screen: bool) -> None:
         self.content, self.locale, self.screen = content, locale, screen
         self.strings: list[str] = []
+        self.keys: set[str] = set()
 
-    def keep(self, turn: Turn) -> Turn:
+    def keep(self, turn: Turn, talk: Conversation | None = None) -> Turn:
         self.strings.extend(ssml for ssml in (turn.speech, turn.reprompt) if ssml)
+        answered = (talk.session.attributes if talk else turn.raw.get("sessionAttributes") or {}).get(
+            ANSWERED
+        )
+        if isinstance(answered, str):
+            self.keys.add(answered)
         return turn
 
     def conversation(self, level: int) -> Conversation:
@@ -45,35 +77,55 @@ class Recorder:
     def everything_at(self, level: int) -> None:
         content = self.content
         talk = self.conversation(level)
-        say = talk.intent
+
+        def say(name: str, slots: dict[str, SlotFill] | None = None) -> Turn:
+            return self.keep(talk.intent(name, slots))
+
         # One step past the slowest / fastest rate: "this is the slowest I can speak".
         if level in (0, len(content.speech_rates.levels) - 1):
-            self.keep(say("SpeakSlowerIntent" if level == 0 else "SpeakFasterIntent"))
-        self.keep(say("AMAZON.StartOverIntent"))
+            say("SpeakSlowerIntent" if level == 0 else "SpeakFasterIntent")
+        say("AMAZON.StartOverIntent")
         for topic in content.topics:
-            self.keep(say(topic.intent))
-            self.keep(say("TellMeMoreIntent"))
-            self.keep(say("TellMeMoreIntent"))  # past the end of the topic
-            self.keep(say("AMAZON.RepeatIntent"))
-            self.keep(say("AMAZON.YesIntent"))  # the offered next topic
-            self.keep(say("AMAZON.NoIntent"))
+            say(topic.intent)
+            say("TellMeMoreIntent")
+            say("TellMeMoreIntent")  # past the end of the topic
+            say("AMAZON.RepeatIntent")
+            say("AMAZON.YesIntent")  # the offered next topic
+            say("AMAZON.NoIntent")
             self.keep(talk.touch(apl.TOPIC_EVENT, topic.id))
             self.keep(talk.touch(apl.MORE_EVENT, topic.id))
         self.keep(talk.touch(apl.TOPIC_EVENT, "no_such_topic"))
-        for muscle in content.muscles:
-            self.keep(say("MuscleIntent", {"muscle": SlotFill(muscle.name, muscle.id)}))
-        for heard in ("biceps", LONG_MUSCLE, None):
-            self.keep(say("MuscleIntent", {"muscle": SlotFill(heard)}))
-        self.keep(say("MuscleIntent"))
-        for subject in content.not_covered.subjects:
-            self.keep(say("NotCoveredIntent", {"subject": SlotFill(subject.replace("_", " "), subject)}))
-        self.keep(say("NotCoveredIntent", {"subject": SlotFill("the weather")}))
-        self.keep(say("NotCoveredIntent"))
-        for name in ("AMAZON.HelpIntent", "AMAZON.FallbackIntent", "NoSuchIntent", "AMAZON.RepeatIntent"):
-            self.keep(say(name))
-        self.keep(say("NormalSpeedIntent"))
+        for fact in content.facts:
+            say(fact.intent)
+            say("TellMeMoreIntent")  # a fact's "more" is its broad topic
+            say(fact.intent)
+            say("AMAZON.YesIntent")
+        for name, (slot, slot_type) in SLOT_INTENTS.items():
+            for spoken, value_id in slot_values(self.locale, slot_type):
+                say(name, {slot: SlotFill(spoken, value_id, spoken)})
+                say("AMAZON.YesIntent")
+            for heard in UNRESOLVED[name]:
+                say(name, {slot: SlotFill(heard)})
+            say(name)  # empty: asked for again
+            say(name, {slot: SlotFill(None)})
+        for name in content.not_covered.subject_intents:
+            say(name)
+        say("NotCoveredIntent")
+        for name in content.social_by_intent:
+            say(name)
+            say("AMAZON.RepeatIntent")  # the last real answer, not the small talk
+        say("AMAZON.HelpIntent")
+        for _ in help_pages(content):
+            say("TellMeMoreIntent")  # the next page, and after the last, the first again
+        say("AMAZON.HelpIntent")
+        say("AMAZON.YesIntent")  # "yes" reads the next help page too
+        say("AMAZON.NoIntent")
+        for name in ("AMAZON.FallbackIntent", "NoSuchIntent", "AMAZON.RepeatIntent"):
+            say(name)
+        say("NormalSpeedIntent")
         for name in ENDINGS:
             self.keep(self.conversation(level).intent(name))
+        self.keep(self.conversation(level).intent("AMAZON.NoIntent"))  # nothing offered: goodbye
 
     def fresh_session_edges(self) -> None:
         """What is said when there is nothing yet to repeat, accept or continue."""
@@ -94,18 +146,31 @@ class Recorder:
 
 
 @functools.cache
-def every_ssml() -> dict[str, tuple[str, ...]]:
-    """Every distinct SSML string per locale (the skill is deterministic, so once per test session)."""
+def _collect() -> tuple[dict[str, tuple[str, ...]], dict[str, frozenset[str]]]:
     content = load_content()
-    result: dict[str, tuple[str, ...]] = {}
+    strings: dict[str, tuple[str, ...]] = {}
+    keys: dict[str, frozenset[str]] = {}
     for locale in LOCALES:
-        strings: list[str] = []
+        said: list[str] = []
+        reached: set[str] = set()
         for screen in (False, True):
             recorder = Recorder(content, locale, screen)
             recorder.fresh_session_edges()
             for level in range(len(content.speech_rates.levels)):
                 recorder.everything_at(level)
                 recorder.apology(level)
-            strings.extend(recorder.strings)
-        result[locale] = tuple(dict.fromkeys(strings))
-    return result
+            said.extend(recorder.strings)
+            reached |= recorder.keys
+        strings[locale] = tuple(dict.fromkeys(said))
+        keys[locale] = frozenset(reached)
+    return strings, keys
+
+
+def every_ssml() -> dict[str, tuple[str, ...]]:
+    """Every distinct SSML string per locale (the skill is deterministic, so once per test session)."""
+    return _collect()[0]
+
+
+def answer_keys() -> dict[str, frozenset[str]]:
+    """Every kind of answer (`answered` key) the collection reached, per locale."""
+    return _collect()[1]

@@ -15,8 +15,12 @@ from typing import Any
 import pytest
 
 from skill.content import load_content
+from skill.envelopes import LOCALES
+from skill.model_builder import build_model
+from skill.replies import help_pages
 from tests.node_tools import TOOLS, node_command
-from tests.ssml_corpus import every_ssml
+from tests.speech_text import spoken_text
+from tests.ssml_corpus import answer_keys, every_ssml
 
 SCRIPT = TOOLS / "ssml_check.js"
 NODE_TIMEOUT_S = 180  # ~1,000 strings take well under a second; generous for a busy 2-core machine
@@ -65,14 +69,56 @@ def test_every_string_the_skill_says_is_valid_alexa_ssml(collected: Collected) -
 def test_the_collection_covers_every_rate_and_topic(collected: Collected) -> None:
     """The check is only as good as what it is given: every rate and every topic's words must be there."""
     content = load_content()
+    # Words spelt differently in some locale ("anaesthetic") cannot show which topic was said.
+    respelt = {word for table in content.spellings.values() for word in table}
+    assert set(collected) == set(LOCALES)
     for locale, strings in collected.items():
         text = "\n".join(strings)
         for rate in content.speech_rates.levels:
             if rate != ALEXA_DEFAULT_RATE:
                 assert f'<prosody rate="{rate}">' in text, f"{locale}: nothing said at {rate}"
         for topic in content.topics:
-            opening = topic.speech.split()[:3]
+            opening = [w for w in topic.speech.split() if w.strip(",.").lower() not in respelt][:3]
             assert any(all(word in ssml for word in opening) for ssml in strings), f"{locale}: {topic.id}"
+
+
+def expected_answer_kinds() -> set[str]:
+    """Every kind of answer the skill can give, from content.yaml and the model's dialog slots."""
+    content = load_content()
+    dialog = build_model("en-GB")["interactionModel"]["dialog"]
+    return (
+        {f"topic:{topic.id}" for topic in content.topics}
+        | {f"more:{topic.id}" for topic in content.topics}
+        | {f"fact:{fact.id}" for fact in content.facts}
+        | {f"part:{part.id}" for part in content.body_parts}
+        | {f"not_covered:{subject}" for subject in content.not_covered.subjects}
+        | {f"social:{social}" for social in content.social}
+        | {f"reask:{slot['name']}" for intent in dialog["intents"] for slot in intent["slots"]}
+        | {"unknown_part", "not_covered", "help", "fallback", "welcome", "goodbye", "error"}
+    )
+
+
+def test_the_collection_reaches_every_kind_of_answer_in_every_locale() -> None:
+    """Topics, more, facts, every body part and an unknown one, every subject, small talk, re-asks,
+    help, fallback, goodbye and the apology: all of them are in what ssml-check-core is given."""
+    expected = expected_answer_kinds()
+    assert len(expected) >= 50
+    reached = answer_keys()
+    assert set(reached) == set(LOCALES)
+    for locale, keys in reached.items():
+        assert expected - keys == set(), locale
+
+
+def test_the_collection_reads_every_help_page(collected: Collected) -> None:
+    content = load_content()
+    for locale, strings in collected.items():
+        heard = [spoken_text(ssml).lower() for ssml in strings if ssml.startswith("<speak>")]
+        helps = {text for text in heard if text.startswith("you can ask about:")}
+        assert len(helps) >= len(help_pages(content)), locale
+        for topic in content.topics:
+            assert any(topic.label.lower() in text for text in helps), (
+                f"{locale}: {topic.label} never offered"
+            )
 
 
 @pytest.mark.parametrize(
