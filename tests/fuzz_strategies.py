@@ -37,8 +37,23 @@ KNOWN_INTENTS = tuple(intent["name"] for intent in _MODEL["intents"])
 SLOT_NAMES = tuple(sorted({slot["name"] for intent in _MODEL["intents"] for slot in intent.get("slots", [])}))
 SLOT_IDS = tuple(value["id"] for slot_type in _MODEL["types"] for value in slot_type["values"])
 STATUS_CODES = ("ER_SUCCESS_MATCH", "ER_SUCCESS_NO_MATCH", "ER_ERROR_TIMEOUT", "ER_ERROR_EXCEPTION")
-ATTRIBUTE_KEYS = ("rate", "topic", "offered", "last", "speech", "reprompt", "title", "card")
+ATTRIBUTE_KEYS = (
+    "rate",
+    "topic",
+    "offered",
+    "last",
+    "help_page",
+    "answered",
+    "speech",
+    "reprompt",
+    "title",
+    "card",
+    "key",
+)
 SPOKEN_TYPES = ("LaunchRequest", "IntentRequest", "Alexa.Presentation.APL.UserEvent")
+CAN_FULFILL = "CanFulfillIntentRequest"
+VERDICTS = ("YES", "NO", "MAYBE")
+DIALOG_STATES = ("STARTED", "IN_PROGRESS", "COMPLETED")
 
 # The last-resort apology, read from the clinician-reviewed spec (not from the code under test): a
 # valid envelope answered with it means a handler crashed, which the listener notices.
@@ -72,7 +87,10 @@ json_value = st.recursive(
 # last answer as a dict), each either plausible or of any JSON type: a device sends back whatever it
 # holds, and an older or newer version of the skill may have written it.
 _spoken_like = st.fixed_dictionaries(
-    {}, optional={key: st.one_of(nasty_text, json_value) for key in ("speech", "reprompt", "title", "card")}
+    {},
+    optional={
+        key: st.one_of(nasty_text, json_value) for key in ("speech", "reprompt", "title", "card", "key")
+    },
 )
 _topic_like = st.one_of(st.sampled_from(TOPIC_IDS), json_value)
 own_attributes = st.fixed_dictionaries(
@@ -82,6 +100,8 @@ own_attributes = st.fixed_dictionaries(
         "topic": _topic_like,
         "offered": _topic_like,
         "last": st.one_of(_spoken_like, json_value),
+        "help_page": st.one_of(st.integers(-2, 12), json_value),
+        "answered": st.one_of(nasty_text, json_value),
     },
 )
 
@@ -122,7 +142,7 @@ def slot(draw: st.DrawFn, name: str) -> dict[str, Any]:
 
 @st.composite
 def alexa_request(draw: st.DrawFn) -> dict[str, Any]:
-    kind = draw(st.sampled_from(["launch", "intent", "intent", "intent", "ended", "touch"]))
+    kind = draw(st.sampled_from(["launch", "intent", "intent", "intent", "ended", "touch", "can_fulfill"]))
     locale = draw(locales)
     if kind == "launch":
         return envelopes.launch(locale)
@@ -143,6 +163,15 @@ def alexa_request(draw: st.DrawFn) -> dict[str, Any]:
         "confirmationStatus": "NONE",
         "slots": {slot_name: draw(slot(slot_name)) for slot_name in names},
     }
+    # Alexa sends a dialog state for intents with a dialog model (the re-asked slots), none for others.
+    state = draw(st.one_of(st.none(), st.sampled_from(DIALOG_STATES)))
+    request.pop("dialogState", None)
+    if state is not None:
+        request["dialogState"] = state
+    if kind == "can_fulfill":
+        # Reach without the skill's name: a judgement on the same intent and slots, no dialog.
+        request["type"] = CAN_FULFILL
+        request.pop("dialogState", None)
     return request
 
 
@@ -213,6 +242,11 @@ def assert_answer(answer: Any, request_type: str | None) -> None:
         ssml = response["outputSpeech"]["ssml"]
         assert ssml.startswith("<speak>") and ssml.endswith("</speak>"), ssml[:200]
         assert _plain(ssml), f"{request_type} was answered with silence: {ssml!r}"
+    if request_type == CAN_FULFILL:
+        # A judgement only: YES, NO or MAYBE, and nothing said, shown or asked.
+        assert response["canFulfillIntent"]["canFulfill"] in VERDICTS, response
+        assert "outputSpeech" not in response and "directives" not in response, response
+        assert "reprompt" not in response, response
     if request_type is None:
         return
     speech = (response.get("outputSpeech") or {}).get("ssml") or ""

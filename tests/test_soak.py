@@ -67,9 +67,16 @@ def _traffic(pki: bench_pki.BenchPki) -> list[tuple[bytes, dict[str, str], int]]
     requests: list[dict[str, object]] = [
         envelopes.launch(),
         envelopes.intent("TreatedMusclesIntent"),
-        envelopes.intent("MuscleIntent", {"muscle": envelopes.SlotFill("traps", "trapezius", "trapezius")}),
-        envelopes.intent("MuscleIntent", {"muscle": envelopes.SlotFill("elbow")}),
-        envelopes.intent("NotCoveredIntent", {"subject": envelopes.SlotFill("cost", "cost", "cost")}),
+        envelopes.intent(
+            "BodyPartIntent", {"bodyPart": envelopes.SlotFill("traps", "trapezius", "trapezius")}
+        ),
+        envelopes.intent("BodyPartIntent", {"bodyPart": envelopes.SlotFill("elbow")}),
+        envelopes.intent("BodyPartIntent"),  # empty: re-asked with Dialog.ElicitSlot
+        envelopes.intent("SubjectIntent", {"subject": envelopes.SlotFill("cost", "cost", "cost")}),
+        envelopes.intent("CausesIntent"),
+        envelopes.intent("CostIntent"),
+        envelopes.intent("ThanksIntent"),
+        {**envelopes.intent("SteroidIntent"), "type": "CanFulfillIntentRequest"},
         envelopes.intent("TellMeMoreIntent"),
         envelopes.intent("AMAZON.RepeatIntent"),
         envelopes.intent("SpeakSlowerIntent"),
