@@ -81,6 +81,7 @@ def datasource(content: Content, answer: Answer, locale: str | None) -> dict[str
             "title": localise(answer.title, locale),
             "text": localise(answer.card_text or answer.speech, locale),
             "hint": localise(content.phrase("screen_swipe_hint"), locale),
+            "shortHint": localise(content.phrase("screen_swipe_hint_short"), locale),
             "cue": localise(content.phrase("screen_scroll_cue"), locale),
             "buttons": buttons(content, answer, locale),
         }
