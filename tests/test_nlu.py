@@ -432,16 +432,13 @@ def test_slot_synonyms_resolve_to_the_architecture_ids(text: str, slot: str, val
 
 
 @pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("what are the side effects", "SafetyIntent"),
-        ("are there any risks", "SafetyIntent"),
-        ("what are the complications", "SafetyIntent"),
-    ],
+    "text", ["what are the side effects", "are there any risks", "what are the complications", "is it risky"]
 )
-def test_risks_and_side_effects_reach_the_safety_topic_directly(text: str, expected: str) -> None:
-    """Said the usual way, these reach the intent that answers them without a slot."""
-    assert resolve(text) == IntentMatch(expected)
+def test_every_risk_and_side_effect_question_gets_the_safety_answer(text: str) -> None:
+    """Whether it reaches SafetyIntent or the subject slot ("complications": risks), the listener hears
+    the one honest safety answer."""
+    assert resolve(text).intent in ("SafetyIntent", "SubjectIntent")
+    assert answered(text) == "topic:safety"
 
 
 def test_slot_value_keeps_what_was_said() -> None:

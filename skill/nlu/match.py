@@ -46,6 +46,7 @@ COVERAGE_SHARE = 0.3
 # How much better the reading with slot values replaced by their type must score to beat the plain one:
 # "could it help my shoulder pain" is about the shoulders, "what are the benefits" is BenefitsIntent.
 TAGGED_MARGIN = 0.2
+QUESTION_WORDS = frozenset({"what", "how", "where", "which", "who", "why", "when"})
 # A slot sample whose value resolves to nothing still counts (step 4) only when the captured text is short
 # enough to be a name rather than a sentence, and only with some evidence that the text is about the
 # skill's subject (see Pattern.topical): otherwise "what's the weather" would be an unknown muscle.
@@ -182,6 +183,13 @@ def _fuzzy(index: Index, tokens: Sequence[str], tagged: str) -> tuple[str, float
     return best_intent, best_score
 
 
+def _asks_otherwise(text: frozenset[str], sample: frozenset[str]) -> bool:
+    """Whether the text asks with a question word the sample does not use: then one shared word alone
+    does not make them the same question ("what time is it" is not "do i need time off")."""
+    asked = text & QUESTION_WORDS
+    return bool(asked) and not asked & sample
+
+
 def _fuzzy_words(index: Index, words: frozenset[str], tokens: Sequence[str]) -> tuple[str, float]:
     best: tuple[float, float, str] = (0.0, 0.0, FALLBACK_INTENT)
     if words:
@@ -192,6 +200,8 @@ def _fuzzy_words(index: Index, words: frozenset[str], tokens: Sequence[str]) -> 
             shared = words & entry.words
             if shared <= GENERIC:
                 continue  # "who is the president" shares only "who" with "who is it for"
+            if len(shared - GENERIC) == 1 and _asks_otherwise(words, entry.words):
+                continue  # "what time is it" is not "how many times can i have it"
             dice = round(2 * sum(index.idf[w] for w in shared) / (weight + entry.weight), 9)
             # Equal scores ("you're speaking too slowly": "speak slowly" or "talking too slowly"?) go to
             # the intent with a sample most like the text word for word.
