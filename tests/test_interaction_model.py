@@ -19,7 +19,7 @@ from skill.envelopes import LOCALES
 from skill.local import Conversation
 from skill.model_builder import build_model, generated_files, main, render, stale_files
 from skill.model_lint import lint_model
-from skill.speech import ssml_to_text
+from tests.speech_text import spoken_text
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "interaction_models"
 
@@ -248,7 +248,7 @@ def test_the_re_ask_prompt_is_what_the_skill_says_when_the_slot_is_empty(name: s
     dialog_slot = next(s for s in dialog_intent["slots"] if s["name"] == slot)
     prompt = next(p for p in interaction["prompts"] if p["id"] == dialog_slot["prompts"]["elicitation"])
     turn = Conversation(locale="en-GB").intent(name)
-    assert [v["value"] for v in prompt["variations"]] == [ssml_to_text(turn.speech or "")]
+    assert [v["value"] for v in prompt["variations"]] == [spoken_text(turn.speech)]
     assert turn.eliciting == (name, slot)
 
 
