@@ -218,12 +218,49 @@ def lint_model(model: Mapping[str, Any]) -> list[str]:
                     f"{LAUNCH_LIKE.pattern!r} (virtual-alexa reads those as launch requests)"
                 )
 
+    problems += _lint_conflicts(intents, types)
     problems += _lint_dialog(model["interactionModel"], intents)
     for required in REQUIRED_BUILT_INS:
         if required not in names:
             problems.append(f"intent {required}: required built-in intent is missing")
     for unused in sorted(set(types) - used_types):
         problems.append(f"type {unused}: defined but no slot uses it")
+    return problems
+
+
+def _lint_conflicts(intents: list[Mapping[str, Any]], types: Mapping[Any, Mapping[str, Any]]) -> list[str]:
+    """Utterance conflicts, as the developer console reports them: a sample of one intent that is, word for
+    word, another intent's slot sample with one of its slot type's values in the slot. Alexa then picks
+    either intent for those words."""
+    plain: dict[str, str] = {}
+    for intent in intents:
+        for sample in intent.get("samples", []):
+            if isinstance(sample, str) and "{" not in sample:
+                plain.setdefault(_normalise_for_uniqueness(sample), str(intent.get("name")))
+    spoken: dict[str, list[str]] = {}
+    for name, slot_type in types.items():
+        spoken[str(name)] = [
+            _normalise_for_uniqueness(text)
+            for value in slot_type.get("values", [])
+            for text in [value.get("name", {}).get("value"), *value.get("name", {}).get("synonyms", [])]
+            if isinstance(text, str)
+        ]
+    problems = []
+    for intent in intents:
+        name = str(intent.get("name"))
+        slot_types = {str(slot.get("name")): str(slot.get("type")) for slot in intent.get("slots", [])}
+        for sample in intent.get("samples", []):
+            refs = _SLOT_REF.findall(sample) if isinstance(sample, str) else []
+            if len(refs) != 1 or refs[0] not in slot_types:
+                continue
+            carrier = _normalise_for_uniqueness(sample)
+            for value in spoken.get(slot_types[refs[0]], []):
+                other = plain.get(carrier.replace("{" + refs[0].lower() + "}", value))
+                if other is not None and other != name:
+                    problems.append(
+                        f"intent {other}: sample {carrier.replace('{' + refs[0].lower() + '}', value)!r} "
+                        f"is also {name}'s {sample!r} with {{{refs[0]}}} = {value!r} (utterance conflict)"
+                    )
     return problems
 
 

@@ -431,6 +431,25 @@ def test_lint_catches_bad_slot_samples(model: dict[str, Any], sample: str, fragm
     assert_flags(model, fragment)
 
 
+@pytest.mark.parametrize(
+    ("name", "sample", "fragment"),
+    [
+        (
+            "SafetyIntent",
+            "what does the leaflet say about cost",
+            "SubjectIntent's 'what does the leaflet say about",
+        ),
+        ("BenefitsIntent", "Tell me about the TRAPS", "BodyPartIntent's 'tell me about the {bodyPart}'"),
+    ],
+)
+def test_lint_catches_an_utterance_conflict(
+    model: dict[str, Any], name: str, sample: str, fragment: str
+) -> None:
+    """A plain sample that is another intent's slot sample with a value in it: Alexa may pick either."""
+    intent(model, name)["samples"].append(sample)
+    assert_flags(model, f"intent {name}: sample", fragment, "utterance conflict")
+
+
 def test_lint_catches_slot_samples_without_a_dialog_model(model: dict[str, Any]) -> None:
     del model["interactionModel"]["dialog"]
     del model["interactionModel"]["prompts"]
