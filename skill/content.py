@@ -176,6 +176,29 @@ def parse_content(raw: dict[str, Any]) -> Content:
     )
 
 
+def check_references(content: Content) -> None:
+    """Every topic an answer offers, and every intent, must exist once: refuse the build otherwise,
+    rather than offer a patient a topic the skill cannot give."""
+    topics = content.topic_by_id
+    offered = {
+        **{f"topic {t.id} next": t.next for t in content.topics if t.next},
+        **{f"fact {f.id}": f.topic for f in content.facts},
+        **{f"body part {p.id}": p.topic for p in content.body_parts},
+        **{f"not covered {k}": v for k, v in content.not_covered.answered_by_topic.items()},
+        **{f"suggested {t}": t for t in content.not_covered.suggested_topics},
+    }
+    missing = {where: topic for where, topic in offered.items() if topic not in topics}
+    unknown_subjects = set(content.not_covered.subject_intents.values()) - set(content.not_covered.subjects)
+    intents = [t.intent for t in content.topics] + [f.intent for f in content.facts]
+    intents += [s.intent for s in content.social.values()] + list(content.not_covered.subject_intents)
+    repeated = sorted({name for name in intents if intents.count(name) > 1})
+    if missing or unknown_subjects or repeated:
+        raise ValueError(
+            f"content: unknown topics {missing}, unknown subjects {sorted(unknown_subjects)}, "
+            f"intents answered twice {repeated}"
+        )
+
+
 def read_data_file(name: str) -> str:
     """Text of a file shipped in `skill/data`, wherever the package is installed (zip, wheel, tree)."""
     return resources.files("skill").joinpath("data", name).read_text(encoding="utf-8")
@@ -193,7 +216,7 @@ def compile_content(mentions: dict[str, str]) -> str:
     import yaml
 
     raw = {**yaml.safe_load(read_data_file(SOURCE)), "mentions": dict(sorted(mentions.items()))}
-    parse_content(raw)  # a malformed source fails here, at build time, not on a patient's request
+    check_references(parse_content(raw))  # a malformed source fails here, not on a patient's request
     note = f"Generated from {SOURCE} by `tpi-skill build-models`: edit that file, not this one."
     return json.dumps({"_generated": note, **raw}, ensure_ascii=False, indent=1) + "\n"
 

@@ -14,6 +14,8 @@ UNKNOWN_PART = "unknown_part"
 """A part of the body the leaflet does not mention."""
 NOT_COVERED = "not_covered"
 """A question the leaflet does not answer."""
+VAGUE = "vague"
+"""Words that say it is a body part but not which one: ask which."""
 
 _NOT_WORD = re.compile(r"[^a-z']+")
 _SPELT_LETTERS = re.compile(r"\b(?:[a-z] )+[a-z]\b")

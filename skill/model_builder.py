@@ -51,6 +51,10 @@ def load_source() -> Mapping[str, Any]:
             _check_strings(extra, f"variant {group} samples of {name}")
     for name, phrases in (data.get("resolver_only") or {}).items():
         _check_strings(phrases, f"resolver_only {name}")
+    for name, words in (data.get("vague_words") or {}).items():
+        if name not in data.get("types", {}):
+            raise ValueError(f"model.yaml: vague_words names unknown type {name}")
+        _check_strings(words, f"vague_words {name}")
     for name, words in (data.get("resolver_type_hints") or {}).items():
         if name not in data.get("types", {}):
             raise ValueError(f"model.yaml: resolver_type_hints names unknown type {name}")
@@ -169,7 +173,7 @@ def mention_table() -> dict[str, str]:
     """Every word or phrase of the slot types (all locales), normalised, with the id it stands for; and
     each type's hint words with what they show: a body part or a question the leaflet does not cover.
     The skill uses it to understand a slot Alexa could not resolve, without ever repeating its words."""
-    from skill.mentions import NOT_COVERED, UNKNOWN_PART, normalise
+    from skill.mentions import NOT_COVERED, UNKNOWN_PART, VAGUE, normalise
 
     source = load_source()
     hint_kind = {"BODY_PART": UNKNOWN_PART, "SUBJECT": NOT_COVERED}
@@ -193,6 +197,9 @@ def mention_table() -> dict[str, str]:
     for type_name, words in (source.get("resolver_type_hints") or {}).items():
         for word in words:
             add(word, hint_kind[type_name])
+    for words in (source.get("vague_words") or {}).values():
+        for word in words:
+            add(word, VAGUE)
     return table
 
 

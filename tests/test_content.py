@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from skill.content import load_content, parse_content, read_data_file
-from skill.mentions import NOT_COVERED, UNKNOWN_PART, normalise
+from skill.mentions import NOT_COVERED, UNKNOWN_PART, VAGUE, normalise
 from skill.model_builder import build_model
 
 
@@ -111,7 +111,7 @@ def test_every_word_the_skill_understands_stands_for_something_it_can_answer() -
     """The compiled mention table (skill.mentions) only leads to answers content.yaml has."""
     content = load_content()
     answerable = (
-        {UNKNOWN_PART, NOT_COVERED}
+        {UNKNOWN_PART, NOT_COVERED, VAGUE}  # VAGUE: the skill asks which part
         | set(content.topic_by_id)
         | set(content.fact_by_id)
         | set(content.body_part_by_id)
@@ -129,3 +129,19 @@ def test_optional_parts_may_be_left_out() -> None:
     content = parse_content(raw_content())
     without_more = [topic.id for topic in content.topics if topic.more is None]
     assert "medicine" in without_more
+
+
+@pytest.mark.parametrize(
+    ("section", "field", "value"),
+    [("facts", "topic", "nonesuch"), ("body_parts", "topic", "nonesuch"), ("topics", "next", "nonesuch")],
+)
+def test_the_build_refuses_offering_a_missing_topic(section: str, field: str, value: str) -> None:
+    import json
+
+    from skill.content import check_references, parse_content, read_data_file
+
+    raw = json.loads(read_data_file("content.json"))
+    raw[section][0][field] = value
+    with pytest.raises(ValueError, match="nonesuch"):
+        check_references(parse_content(raw))
+    check_references(parse_content(json.loads(read_data_file("content.json"))))

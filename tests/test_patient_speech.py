@@ -260,3 +260,17 @@ def test_hint_words_never_name_what_the_leaflet_mentions() -> None:
     honest_no = [w for w, meaning in mentions.items() if meaning in ("unknown_part", "not_covered")]
     assert honest_no
     assert [w for w in honest_no if re.search(rf"\b{re.escape(w)}\b", leaflet)] == []
+
+
+@pytest.mark.parametrize("heard", ["my muscle", "somewhere", "the muscle"])
+def test_a_body_part_named_vaguely_is_asked_about_not_dismissed(talk: Talk, heard: str) -> None:
+    turn = talk().intent("BodyPartIntent", {"bodyPart": SlotFill(heard, slot_type="BODY_PART")})
+    assert said(turn).rstrip().endswith("?")
+    assert [d["slotToElicit"] for d in turn.directives if d["type"] == "Dialog.ElicitSlot"] == ["bodyPart"]
+
+
+def test_lower_back_muscle_and_muscles_get_the_same_answer(talk: Talk) -> None:
+    one, more = (talk(), talk())
+    one.intent("BodyPartIntent", {"bodyPart": SlotFill("lower back muscle")})
+    more.intent("BodyPartIntent", {"bodyPart": SlotFill("lower back muscles")})
+    assert answered(one) == answered(more) == "part:lower_back"

@@ -7,7 +7,7 @@ from ask_sdk_core.handler_input import HandlerInput
 
 from skill.content import Content, load_content
 from skill.handlers.base import AnswerHandler, intent_name
-from skill.mentions import find_mention
+from skill.mentions import VAGUE, find_mention
 from skill.replies import (
     Answer,
     fact_answer,
@@ -62,9 +62,10 @@ class SlotHandler(AnswerHandler):
         reading = read_slot(handler_input, self.slot)
         if reading.resolved_id is not None:
             return mention_answer(content, reading.resolved_id)
-        if reading.heard is not None:
-            return mention_answer(content, find_mention(reading.heard, content.mentions, content.topic_ids))
-        return reask_answer(content, self.slot, self.reask_phrase)
+        meaning = find_mention(reading.heard, content.mentions, content.topic_ids)
+        if reading.heard is None or meaning == VAGUE:
+            return reask_answer(content, self.slot, self.reask_phrase)
+        return mention_answer(content, meaning)
 
 
 class BodyPartHandler(SlotHandler):
