@@ -20,6 +20,7 @@
 //   bindings-resolve   every ${...} evaluates to a value
 //   resources-exist    every @name is a resource at that profile
 //   whole-lines        a ScrollView is a whole number of its texts' lines tall, so no line is cut in half
+//                      (plus 1dp per Text: apl-core rounds a Text's measured height up)
 "use strict";
 
 const suggester = require("apl-suggester");
@@ -380,13 +381,17 @@ function checkScreen(screen, profile) {
 
   for (const view of scrollViews) {
     for (const text of view.texts) {
-      const lines = view.height / text.pitch;
-      if (!(text.pitch > 0) || Math.abs(lines - Math.round(lines)) > 0.01 || text.vertical !== 0) {
+      // apl-core rounds each Text's height up to a whole dp: that much more than whole lines is allowed
+      // (it is less than the space above a line's letters), so an answer that fits does not scroll.
+      const rounding = view.texts.length;
+      const spare = text.pitch > 0 ? view.height - Math.floor((view.height + 0.01) / text.pitch) * text.pitch : NaN;
+      if (!(spare >= -0.01 && spare <= rounding + 0.01) || text.vertical !== 0) {
         report(
           "whole-lines",
           text.path,
           `${view.label} is ${view.height}dp tall, not a whole number of ${text.label}'s ${text.pitch}dp lines` +
-            (text.vertical ? ` (and the text has ${text.vertical}dp of vertical padding)` : ""),
+            ` (plus at most ${rounding}dp of rounding)` +
+            (text.vertical ? `, and the text has ${text.vertical}dp of vertical padding` : ""),
         );
       }
     }
