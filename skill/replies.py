@@ -79,30 +79,27 @@ def more_answer(content: Content, topic: Topic) -> Answer:
     )
 
 
-def fact_answer(content: Content, fact: Fact) -> Answer:
-    """A narrow question answered in the first sentence, offering the broad topic it belongs to."""
-    offer, reprompt, offered = _with_offer(content, fact.topic)
+def _answer_offering_topic(content: Content, entry: Fact | BodyPart, key: str) -> Answer:
+    """A narrow answer (a fact, a body part) that offers the broad topic it belongs to next."""
+    offer, reprompt, offered = _with_offer(content, entry.topic)
     return Answer(
-        speech=sentences(fact.speech, offer),
-        title=fact.title,
-        key=f"fact:{fact.id}",
+        speech=sentences(entry.speech, offer),
+        title=entry.title,
+        key=key,
         reprompt=reprompt,
-        card_text=fact.speech,
+        card_text=entry.speech,
         offered=offered,
     )
+
+
+def fact_answer(content: Content, fact: Fact) -> Answer:
+    """A narrow question answered in the first sentence, offering the broad topic it belongs to."""
+    return _answer_offering_topic(content, fact, f"fact:{fact.id}")
 
 
 def body_part_answer(content: Content, part: BodyPart) -> Answer:
     """What the leaflet says about one muscle or region, offering the topic that says more."""
-    offer, reprompt, offered = _with_offer(content, part.topic)
-    return Answer(
-        speech=sentences(part.speech, offer),
-        title=part.title,
-        key=f"part:{part.id}",
-        reprompt=reprompt,
-        card_text=part.speech,
-        offered=offered,
-    )
+    return _answer_offering_topic(content, part, f"part:{part.id}")
 
 
 def unknown_part_answer(content: Content) -> Answer:
