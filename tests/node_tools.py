@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,3 +24,22 @@ def node_command(script: Path, package: str, *arguments: str) -> list[str]:
             "(scripts/test.sh does this before pytest)"
         )
     return [node, str(script), *arguments]
+
+
+NODE_TIMEOUT_S = 300
+
+
+def run_json_tool(script: Path, package: str, payload: object, *arguments: str) -> dict[str, Any]:
+    """Pipe `payload` as JSON through a tool that reports in JSON and exits 0 (all good) or 1 (failures
+    found); anything else, such as 2 for bad input, fails the test with the tool's stderr."""
+    done = subprocess.run(
+        node_command(script, package, *arguments),
+        input=json.dumps(payload),
+        capture_output=True,
+        text=True,
+        timeout=NODE_TIMEOUT_S,
+        check=False,
+    )
+    assert done.returncode in (0, 1), f"{script.name} failed to run ({done.returncode}):\n{done.stderr}"
+    report: dict[str, Any] = json.loads(done.stdout)
+    return report

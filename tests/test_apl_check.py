@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import json
-import subprocess
 from collections.abc import Callable
 from typing import Any
 
@@ -22,10 +21,9 @@ from skill.envelopes import LOCALES, SlotFill
 from skill.lambda_package import PROJECT_ROOT
 from skill.local import Conversation, Turn
 from skill.model_builder import build_model
-from tests.node_tools import TOOLS, node_command
+from tests.node_tools import TOOLS, run_json_tool
 
 SCRIPT = TOOLS / "apl_check.js"
-NODE_TIMEOUT_S = 300  # about 300 screens take a few seconds; generous for a busy 2-core machine
 RENDER = "Alexa.Presentation.APL.RenderDocument"
 Screen = dict[str, Any]
 
@@ -89,17 +87,7 @@ def check_screens(screens: list[Screen]) -> dict[str, Any]:
             {"name": s["name"], "document": s["document"], "datasources": s["datasources"]} for s in screens
         ]
     }
-    done = subprocess.run(
-        node_command(SCRIPT, "apl-suggester"),
-        input=json.dumps(payload),
-        capture_output=True,
-        text=True,
-        timeout=NODE_TIMEOUT_S,
-        check=False,
-    )
-    assert done.returncode in (0, 1), f"apl_check.js failed to run ({done.returncode}):\n{done.stderr}"
-    report: dict[str, Any] = json.loads(done.stdout)
-    return report
+    return run_json_tool(SCRIPT, "apl-suggester", payload)
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ The strings come from tests/ssml_corpus.py.
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,12 +17,11 @@ from skill.content import load_content
 from skill.envelopes import LOCALES
 from skill.model_builder import build_model
 from skill.replies import help_pages
-from tests.node_tools import TOOLS, node_command
+from tests.node_tools import TOOLS, run_json_tool
 from tests.speech_text import spoken_text
 from tests.ssml_corpus import answer_keys, every_ssml
 
 SCRIPT = TOOLS / "ssml_check.js"
-NODE_TIMEOUT_S = 180  # ~1,000 strings take well under a second; generous for a busy 2-core machine
 MIN_STRINGS = 500
 # Alexa's own speaking rate: speech at this rate needs no <prosody> tag, so it is the one level of
 # content.yaml's speech_rates that the collection cannot show as `<prosody rate="...">`.
@@ -34,18 +32,8 @@ Collected = dict[str, tuple[str, ...]]
 
 def check_ssml(strings: Sequence[str], locale: str | None = None) -> dict[str, Any]:
     """Pipe `strings` through ssml_check.js and return its report ({"checked", "failures"})."""
-    command = node_command(SCRIPT, "ssml-check-core", *(["--locale", locale] if locale else []))
-    done = subprocess.run(
-        command,
-        input=json.dumps(list(strings)),
-        capture_output=True,
-        text=True,
-        timeout=NODE_TIMEOUT_S,
-        check=False,
-    )
-    assert done.returncode in (0, 1), f"ssml_check.js failed to run ({done.returncode}):\n{done.stderr}"
-    report: dict[str, Any] = json.loads(done.stdout)
-    return report
+    locale_option = ["--locale", locale] if locale else []
+    return run_json_tool(SCRIPT, "ssml-check-core", list(strings), *locale_option)
 
 
 @pytest.fixture(scope="module")

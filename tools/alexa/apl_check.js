@@ -24,6 +24,7 @@
 "use strict";
 
 const suggester = require("apl-suggester");
+const { readStdinJson } = require("./stdin_json");
 
 // Alexa's viewport profiles for hubs (alexa-viewport-profiles), in dp. TV is not declared in the manifest.
 const PROFILES = [
@@ -401,23 +402,8 @@ function checkScreen(screen, profile) {
 
 // ---- main ---------------------------------------------------------------------------------------------
 
-function readStdin() {
-  return new Promise((resolve, reject) => {
-    const chunks = [];
-    process.stdin.on("data", (chunk) => chunks.push(chunk));
-    process.stdin.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    process.stdin.on("error", reject);
-  });
-}
-
 async function main() {
-  let input;
-  try {
-    input = JSON.parse(await readStdin());
-  } catch (error) {
-    process.stderr.write(`apl_check.js: stdin is not JSON: ${error.message}\n`);
-    process.exit(2);
-  }
+  const input = await readStdinJson("apl_check.js");
   const screens = input && input.screens;
   if (!Array.isArray(screens) || !screens.every((s) => s && typeof s.document === "object")) {
     process.stderr.write('apl_check.js: stdin must be {"screens": [{"name", "document", "datasources"}]}\n');

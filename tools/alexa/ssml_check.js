@@ -11,15 +11,7 @@
 "use strict";
 
 const ssmlCheck = require("ssml-check-core");
-
-function readStdin() {
-  return new Promise((resolve, reject) => {
-    const chunks = [];
-    process.stdin.on("data", (chunk) => chunks.push(chunk));
-    process.stdin.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    process.stdin.on("error", reject);
-  });
-}
+const { readStdinJson } = require("./stdin_json");
 
 function localeOption(argv) {
   const at = argv.indexOf("--locale");
@@ -27,13 +19,7 @@ function localeOption(argv) {
 }
 
 async function main() {
-  let strings;
-  try {
-    strings = JSON.parse(await readStdin());
-  } catch (error) {
-    process.stderr.write(`ssml_check.js: stdin is not JSON: ${error.message}\n`);
-    process.exit(2);
-  }
+  const strings = await readStdinJson("ssml_check.js");
   if (!Array.isArray(strings) || !strings.every((item) => typeof item === "string")) {
     process.stderr.write("ssml_check.js: stdin must be a JSON array of SSML strings\n");
     process.exit(2);
