@@ -17,15 +17,21 @@ NOT_COVERED = "not_covered"
 VAGUE = "vague"
 """Words that say it is a body part but not which one: ask which."""
 
-_NOT_WORD = re.compile(r"[^a-z']+")
-_SPELT_LETTERS = re.compile(r"\b(?:[a-z] )+[a-z]\b")
+HONEST_NO = frozenset({UNKNOWN_PART, NOT_COVERED, VAGUE})
+"""Meanings that only say what the leaflet lacks: any real subject named beside them comes first."""
+
+_SPELT_LETTERS = re.compile(r"\b(?:[a-z]\.\s*){2,}")  # "q. l." as Alexa writes a spelt-out word
+_POSSESSIVE = re.compile(r"'s\b")
+_NOT_WORD = re.compile(r"[^a-z0-9']+")
 MAX_PHRASE_WORDS = 8
 
 
 def normalise(text: str) -> str:
-    """Lower case words separated by single spaces; spelt-out letters joined ("q. l." and "QL": "ql")."""
-    words = " ".join(_NOT_WORD.sub(" ", text.lower()).split())
-    return _SPELT_LETTERS.sub(lambda match: match.group(0).replace(" ", ""), words)
+    """Lower-case words separated by single spaces: spelt-out letters joined ("q. l." and "QL": "ql"),
+    possessives dropped ("my butt's sore": "my butt sore")."""
+    lowered = _SPELT_LETTERS.sub(lambda match: re.sub(r"[.\s]", "", match.group(0)) + " ", text.lower())
+    words = _NOT_WORD.sub(" ", _POSSESSIVE.sub("", lowered)).split()
+    return " ".join(word.strip("'") for word in words if word.strip("'"))
 
 
 def find_mention(
@@ -33,7 +39,8 @@ def find_mention(
 ) -> str | None:
     """What the longest known phrase inside `text` stands for, or None when it holds none. Between
     phrases of the same length, a specific subject wins over a `broad` one ("does the injection hurt"
-    is about pain, not about injections in general)."""
+    is about pain, not about injections in general), and both win over words that only show what the
+    leaflet lacks ("my knee and my neck" is about the neck)."""
     if not text:
         return None
     words = normalise(text).split()
@@ -44,5 +51,5 @@ def find_mention(
             if (meaning := mentions.get(" ".join(words[start : start + size]))) is not None
         ]
         if found:
-            return next((meaning for meaning in found if meaning not in broad), found[0])
+            return min(found, key=lambda meaning: (meaning in HONEST_NO, meaning in broad))
     return None

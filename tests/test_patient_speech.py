@@ -274,3 +274,22 @@ def test_lower_back_muscle_and_muscles_get_the_same_answer(talk: Talk) -> None:
     one.intent("BodyPartIntent", {"bodyPart": SlotFill("lower back muscle")})
     more.intent("BodyPartIntent", {"bodyPart": SlotFill("lower back muscles")})
     assert answered(one) == answered(more) == "part:lower_back"
+
+
+@pytest.mark.parametrize(
+    ("intent", "heard", "expected"),
+    [
+        ("BodyPartIntent", "my knee and my neck", "part:neck"),
+        ("BodyPartIntent", "my neck and my knee", "part:neck"),
+        ("SubjectIntent", "does the needle hurt", "not_covered:pain_of_injection"),
+        ("BodyPartIntent", "my butt's really sore", "part:buttocks"),
+        ("BodyPartIntent", "the QL", "part:quadratus_lumborum"),
+    ],
+)
+def test_a_subject_the_leaflet_covers_wins_over_words_it_does_not(
+    talk: Talk, intent: str, heard: str, expected: str
+) -> None:
+    slot, slot_type = SLOT_INTENTS[intent]
+    conversation = talk()
+    conversation.intent(intent, {slot: SlotFill(heard, slot_type=slot_type)})
+    assert answered(conversation) == expected
