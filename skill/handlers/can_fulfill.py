@@ -14,24 +14,23 @@ from ask_sdk_model.response import Response
 
 from skill.content import Content, load_content
 from skill.handlers.base import request_type
-from skill.mentions import NOT_COVERED, UNKNOWN_PART, find_mention
+from skill.handlers.topics import BodyPartHandler, SubjectHandler
+from skill.mentions import find_mention
+from skill.replies import mention_answer
 from skill.slots import read_slot
 
 REQUEST_TYPE = "CanFulfillIntentRequest"
-SLOT_INTENTS = {"BodyPartIntent": "bodyPart", "SubjectIntent": "subject"}
+SLOT_INTENTS = {
+    intent: handler.slot for handler in (BodyPartHandler, SubjectHandler) for intent in handler.intents
+}
 """Intents whose answer depends on one slot, with that slot's name."""
+LEAFLET_ANSWERS = ("topic:", "fact:", "part:")
 
 
 def _answers_from_leaflet(content: Content, meaning: str | None) -> bool:
-    return (
-        meaning is not None
-        and meaning not in (UNKNOWN_PART, NOT_COVERED)
-        and (
-            meaning in content.body_part_by_id
-            or meaning in content.fact_by_id
-            or meaning in content.topic_by_id
-        )
-    )
+    """Whether the answer the skill would give for `meaning` is one of the leaflet's own (asked of
+    the same routing that answers, so a redirect such as side effects to safety counts too)."""
+    return mention_answer(content, meaning).key.startswith(LEAFLET_ANSWERS)
 
 
 def judge(handler_input: HandlerInput, content: Content) -> CanFulfillIntent:
@@ -45,11 +44,11 @@ def judge(handler_input: HandlerInput, content: Content) -> CanFulfillIntent:
     if slot is None:
         return CanFulfillIntent(can_fulfill=CanFulfillIntentValues.NO, slots={})
     reading = read_slot(handler_input, slot)
-    if reading.resolved_id is not None and _answers_from_leaflet(content, reading.resolved_id):
-        verdict, understood = CanFulfillIntentValues.YES, CanUnderstandSlotValues.YES
-    elif reading.heard is not None and _answers_from_leaflet(
-        content, find_mention(reading.heard, content.mentions, content.topic_ids)
-    ):
+    if reading.resolved_id is not None:
+        understood = CanUnderstandSlotValues.YES
+        covered = _answers_from_leaflet(content, reading.resolved_id)
+        verdict = CanFulfillIntentValues.YES if covered else CanFulfillIntentValues.NO
+    elif _answers_from_leaflet(content, find_mention(reading.heard, content.mentions, content.topic_ids)):
         verdict, understood = CanFulfillIntentValues.MAYBE, CanUnderstandSlotValues.MAYBE
     else:
         verdict, understood = CanFulfillIntentValues.NO, CanUnderstandSlotValues.NO
