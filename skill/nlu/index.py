@@ -43,8 +43,7 @@ class Entry:
 @dataclass(frozen=True)
 class Index:
     invocation: tuple[str, ...]
-    literal: Mapping[str, str]  # a sample's words exactly as written ("ok thanks"), politeness kept
-    exact: Mapping[str, str]  # the same with fillers stripped, as typed text is compared
+    exact: Mapping[str, str]  # a sample without slots, fillers stripped but greetings and thanks kept
     patterns: tuple[Pattern, ...]
     elicitation: Mapping[tuple[str, str], tuple[Pattern, ...]]  # (intent, slot) -> its slot samples
     values: Mapping[str, Mapping[str, tuple[str, str]]]  # type -> spoken key -> (id, name)
@@ -66,12 +65,12 @@ def type_token(slot_type: str) -> str:
     return f"<{slot_type}>"
 
 
-def _sample_tokens(sample: str, invocation: Sequence[str]) -> list[str]:
+def _sample_tokens(sample: str, invocation: Sequence[str], keep_social: bool = False) -> list[str]:
     """Normalise a sample the way typed text is normalised, keeping `{slot}` placeholders whole."""
     tokens: list[str] = []
     for i, piece in enumerate(re.split(r"(\{\w+\})", sample)):
         tokens.extend([piece] if i % 2 else clean_tokens(piece))
-    return strip_fillers(tokens, invocation)
+    return strip_fillers(tokens, invocation, keep_social)
 
 
 def _pattern(intent: str, tokens: Sequence[str], slots: Mapping[str, str]) -> Pattern:
@@ -133,7 +132,6 @@ def index_for(locale: str) -> Index:
         alternatives = "|".join(re.escape(s) for s in sorted(spoken_forms, key=len, reverse=True))
         entity_regex[slot_type["name"]] = re.compile(rf"(?<!\S)(?:{alternatives})(?!\S)")
 
-    literal: dict[str, str] = {}
     exact: dict[str, str] = {}
     patterns: list[Pattern] = []
     samples: list[tuple[str, list[str]]] = []
@@ -141,9 +139,9 @@ def index_for(locale: str) -> Index:
         tokens = _sample_tokens(sample, invocation)
         vocabulary.update(t for t in tokens if not t.startswith("{"))
         if not any(t.startswith("{") for t in tokens):
-            # Kept as written too: stripping "thanks" turns the sample "ok thanks" into a plain "ok".
-            literal.setdefault(" ".join(clean_tokens(sample)), intent)
-            exact.setdefault(" ".join(tokens), intent)
+            # Keyed with greetings and thanks kept: stripped, the sample "ok thanks" would become a plain
+            # "ok", YesIntent's, and "um, ok" after "Would you like to hear...?" would get "You're welcome".
+            exact.setdefault(" ".join(_sample_tokens(sample, invocation, keep_social=True)), intent)
             if fuzzy:
                 samples.append((intent, tokens))
             continue
@@ -186,7 +184,6 @@ def index_for(locale: str) -> Index:
 
     return Index(
         invocation=invocation,
-        literal=literal,
         exact=exact,
         patterns=tuple(patterns),
         elicitation=elicitation,

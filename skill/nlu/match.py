@@ -2,7 +2,7 @@
 
 0. while Alexa listens for one slot (after Dialog.ElicitSlot), that slot's own samples ("my {bodyPart}")
    come first, unless the text is exactly another intent's sample ("stop", "help");
-1. the normalised text equals a sample;
+1. the text equals a sample, with greetings and thanks kept ("ok thanks") or, failing that, stripped;
 2. it matches a sample with slots, and every captured slot value resolves to a slot-type value or
    synonym (Alexa's ER_SUCCESS_MATCH);
 3. a conservative fuzzy match: IDF-weighted word overlap, where words that appear in many intents
@@ -32,7 +32,6 @@ from skill.nlu.text import (
     is_launch_phrase,
     spoken_key,
     strip_fillers,
-    strip_wake_word,
 )
 
 FALLBACK_INTENT = "AMAZON.FallbackIntent"
@@ -236,17 +235,15 @@ def resolve(text: str, locale: str = "en-US", eliciting: tuple[str, str] | None 
     written = clean_tokens(text)
     tokens = [
         _correct(t, locale) if len(t) >= MIN_CORRECTABLE_LENGTH and t not in index.known else t
-        for t in _words_of(index, text)
+        for t in strip_fillers(written, index.invocation)
     ]
     if not tokens:
         return IntentMatch(FALLBACK_INTENT)
     text = " ".join(tokens)
 
-    intent = (
-        index.literal.get(" ".join(written))
-        or index.literal.get(" ".join(strip_wake_word(written)))
-        or index.exact.get(text)
-    )
+    # Greetings and thanks kept first: "ok thanks" is ThanksIntent, while "um, ok" is a plain "ok".
+    social = strip_fillers(written, index.invocation, keep_social=True)
+    intent = index.exact.get(" ".join(social)) or index.exact.get(text)
     if intent:
         return IntentMatch(intent)
     elicited_unresolved = None

@@ -75,6 +75,8 @@ _LEADING_FILLERS = tuple(
     )
 )
 _TRAILING_FILLERS = (("thank", "you"), ("thanks",), ("please",), ("alexa",))
+# The fillers that are an intent of their own when nothing else is said: "ok thanks" is not "ok".
+_SOCIAL_FILLERS = frozenset({("hi",), ("hello",), ("hey",), ("thank", "you"), ("thanks",)})
 _LAUNCH_VERBS = ("ask", "tell", "open", "launch", "start", "use")
 _INVOCATION_JOINERS = ("to", "about", "for", "if", "whether", "and")
 _INVOCATION_SUFFIX_JOINERS = ("from", "in", "using", "with", "on", "at")
@@ -129,30 +131,19 @@ def _endswith(tokens: Sequence[str], suffix: Sequence[str]) -> bool:
     return len(tokens) > len(suffix) and tuple(tokens[-len(suffix) :]) == tuple(suffix)
 
 
-def strip_politeness(tokens: list[str]) -> list[str]:
-    """Drop wake words, greetings and politeness from both ends."""
+def strip_politeness(tokens: list[str], keep: frozenset[tuple[str, ...]] = frozenset()) -> list[str]:
+    """Drop wake words, greetings and politeness from both ends, except the fillers in `keep`."""
     changed = True
     while changed:
         changed = False
         for prefix in _LEADING_FILLERS:
-            if _startswith(tokens, prefix):
+            if prefix not in keep and _startswith(tokens, prefix):
                 tokens = tokens[len(prefix) :]
                 changed = True
         for suffix in _TRAILING_FILLERS:
-            if _endswith(tokens, suffix):
+            if suffix not in keep and _endswith(tokens, suffix):
                 tokens = tokens[: -len(suffix)]
                 changed = True
-    return tokens
-
-
-def strip_wake_word(tokens: list[str]) -> list[str]:
-    """Drop only "alexa" (and "hey alexa") from both ends, keeping the words' politeness."""
-    while tokens[:1] == ["hey"] and tokens[1:2] == ["alexa"]:
-        tokens = tokens[2:]
-    while tokens[:1] == ["alexa"]:
-        tokens = tokens[1:]
-    while tokens[-1:] == ["alexa"]:
-        tokens = tokens[:-1]
     return tokens
 
 
@@ -163,8 +154,13 @@ def is_launch_phrase(tokens: list[str], invocation: Sequence[str]) -> bool:
     return verb in _LAUNCH_VERBS and rest == list(invocation)
 
 
-def strip_fillers(tokens: list[str], invocation: Sequence[str]) -> list[str]:
-    """Drop wake words, "ask <invocation> to" and politeness from both ends: they carry no intent."""
+def strip_fillers(tokens: list[str], invocation: Sequence[str], keep_social: bool = False) -> list[str]:
+    """Drop wake words, "ask <invocation> to" and politeness from both ends: they carry no intent.
+
+    With `keep_social`, greetings and thanks stay: around a request they are fillers, but they are all
+    a sample like "ok thanks" or "hi there" means.
+    """
+    keep = _SOCIAL_FILLERS if keep_social else frozenset()
     changed = True
     while changed:
         changed = False
@@ -178,7 +174,7 @@ def strip_fillers(tokens: list[str], invocation: Sequence[str]) -> list[str]:
             if _endswith(tokens, (joiner, *invocation)):
                 tokens = tokens[: -1 - len(invocation)]
                 changed = True
-        politer = strip_politeness(tokens)
+        politer = strip_politeness(tokens, keep)
         changed = changed or politer != tokens
         tokens = politer
     return tokens
