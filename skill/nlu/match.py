@@ -97,9 +97,12 @@ def _resolve_value(index: Index, slot_type: str, tokens: Sequence[str]) -> tuple
     return None
 
 
-def _slot_value(index: Index, name: str, slot_type: str, spoken: str) -> SlotValue:
+def _slot_value(index: Index, name: str, slot_type: str, spoken: str) -> tuple[SlotValue, int]:
+    """The filled slot, and how many words the value it resolved to has (0 if none)."""
     found = _resolve_value(index, slot_type, spoken.split())
-    return SlotValue(name, spoken, found[0] if found else None, found[1] if found else None)
+    if found is None:
+        return SlotValue(name, spoken, None, None), 0
+    return SlotValue(name, spoken, found[0], found[1]), found[2]
 
 
 def _match_patterns(
@@ -112,16 +115,13 @@ def _match_patterns(
         found = pattern.regex.fullmatch(text)
         if not found:
             continue
-        slots = {name: _slot_value(index, name, t, found.group(name)) for name, t in pattern.slot_types}
+        filled = [_slot_value(index, name, t, found.group(name)) for name, t in pattern.slot_types]
+        slots = {slot.name: slot for slot, _ in filled}
         match = IntentMatch(pattern.intent, slots)
         if all(s.resolved_id for s in slots.values()):
             # The longest value wins ("what is the hip muscle": the hip muscle, not the hip), then the
             # sample with the most fixed words.
-            value_words = sum(
-                (_resolve_value(index, t, found.group(name).split()) or ("", "", 0))[2]
-                for name, t in pattern.slot_types
-            )
-            rank = (value_words, pattern.literal_words)
+            rank = (sum(words for _, words in filled), pattern.literal_words)
             if resolved is None or rank > resolved[0]:
                 resolved = (rank, match)
         elif _plausible(index, pattern, slots) and (
@@ -263,7 +263,7 @@ def resolve(text: str, locale: str = "en-US", eliciting: tuple[str, str] | None 
         if unresolved is not None and unresolved.intent == intent and not entities:
             return unresolved  # keep the words the slot sample captured ("allergies"), as Alexa would
         slots = {
-            name: _slot_value(index, name, slot_type, entities[slot_type])
+            name: _slot_value(index, name, slot_type, entities[slot_type])[0]
             for name, slot_type in index.slots.get(intent, {}).items()
             if slot_type in entities
         }
