@@ -23,7 +23,7 @@ import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from skill.nlu.index import Index, Pattern, index_for, type_token
+from skill.nlu.index import Entry, Index, Pattern, index_for, type_token
 from skill.nlu.text import (
     DETERMINERS,
     GENERIC,
@@ -190,28 +190,45 @@ def _asks_otherwise(text: frozenset[str], sample: frozenset[str]) -> bool:
 
 
 def _fuzzy_words(index: Index, words: frozenset[str], tokens: Sequence[str]) -> tuple[str, float]:
-    best: tuple[float, float, str] = (0.0, 0.0, FALLBACK_INTENT)
-    if words:
-        weight = sum(index.idf.get(w, index.unknown_weight) for w in words)
-        closest: dict[str, tuple[float, float]] = {}
-        for i in {i for w in words for i in index.postings.get(w, ())}:
-            entry = index.entries[i]
-            shared = words & entry.words
-            if shared <= GENERIC:
-                continue  # "who is the president" shares only "who" with "who is it for"
-            if len(shared - GENERIC) == 1 and _asks_otherwise(words, entry.words):
-                continue  # "what time is it" is not "how many times can i have it"
-            dice = round(2 * sum(index.idf[w] for w in shared) / (weight + entry.weight), 9)
-            # Equal scores ("you're speaking too slowly": "speak slowly" or "talking too slowly"?) go to
-            # the intent with a sample most like the text word for word.
-            order = difflib.SequenceMatcher(None, tokens, entry.tokens, autojunk=False).ratio()
-            found = closest.get(entry.intent, (0.0, 0.0))
-            closest[entry.intent] = (max(found[0], dice), max(found[1], order))
-        for intent, (dice, order) in closest.items():
-            coverage = sum(index.idf[w] for w in words & index.intent_words[intent]) / weight
-            score = round((1 - COVERAGE_SHARE) * dice + COVERAGE_SHARE * coverage, 9)
-            best = max(best, (score, order, intent))
-    return best[2], best[0]
+    if not words:
+        return FALLBACK_INTENT, 0.0
+    weight = sum(index.idf.get(w, index.unknown_weight) for w in words)
+    closest: dict[str, float] = {}  # intent -> dice overlap with its closest sample
+    candidates: dict[str, list[Entry]] = {}
+    for i in {i for w in words for i in index.postings.get(w, ())}:
+        entry = index.entries[i]
+        shared = words & entry.words
+        if shared <= GENERIC:
+            continue  # "who is the president" shares only "who" with "who is it for"
+        if len(shared - GENERIC) == 1 and _asks_otherwise(words, entry.words):
+            continue  # "what time is it" is not "how many times can i have it"
+        dice = round(2 * sum(index.idf[w] for w in shared) / (weight + entry.weight), 9)
+        closest[entry.intent] = max(closest.get(entry.intent, 0.0), dice)
+        candidates.setdefault(entry.intent, []).append(entry)
+    if not closest:
+        return FALLBACK_INTENT, 0.0
+    scores = {
+        intent: round(
+            (1 - COVERAGE_SHARE) * dice
+            + COVERAGE_SHARE * sum(index.idf[w] for w in words & index.intent_words[intent]) / weight,
+            9,
+        )
+        for intent, dice in closest.items()
+    }
+    best = max(scores.values())
+    tied = [intent for intent, score in scores.items() if score == best]
+    if len(tied) == 1:
+        return tied[0], best
+
+    # Equal scores ("you're speaking too slowly": "speak slowly" or "talking too slowly"?) go to the
+    # intent with a sample most like the text word for word; only they pay for the comparison.
+    def likeness(intent: str) -> float:
+        return max(
+            difflib.SequenceMatcher(None, tokens, entry.tokens, autojunk=False).ratio()
+            for entry in candidates[intent]
+        )
+
+    return max(tied, key=lambda intent: (likeness(intent), intent)), best
 
 
 def _words_of(index: Index, text: str) -> list[str]:
