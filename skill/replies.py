@@ -32,8 +32,8 @@ class Answer:
     """The topic whose "more" part the listener has not heard yet (the screen's first button)."""
     next_help_page: int | None = None
     """The help page "more" or "yes" reads next."""
-    elicit_slot: str | None = None
-    """Ask again for this slot of the request's intent (Dialog.ElicitSlot)."""
+    elicit: tuple[str, str] | None = None
+    """(intent, slot): ask Alexa to listen for this slot of this intent next (Dialog.ElicitSlot)."""
     remember: bool = True
     """Whether this turn moves the conversation on (topic, offer); short acknowledgements do not."""
     repeatable: bool = True
@@ -155,15 +155,14 @@ def mention_answer(content: Content, meaning: str | None) -> Answer:
     return not_covered_answer(content, meaning)
 
 
-def reask_answer(content: Content, slot: str, phrase_key: str) -> Answer:
-    """An empty slot: ask for it again rather than guess."""
+def reask_answer(content: Content, intent: str, slot: str, phrase_key: str) -> Answer:
+    """An empty slot: ask for it again rather than guess ("repeat" asks again too)."""
     return Answer(
         speech=content.phrase(phrase_key),
         title=content.skill_name,
         key=f"reask:{slot}",
         reprompt=content.phrase(f"{phrase_key}_reprompt"),
-        elicit_slot=slot,
-        repeatable=False,
+        elicit=(intent, slot),
     )
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.utils.request_util import get_supported_interfaces
-from ask_sdk_model.dialog.elicit_slot_directive import ElicitSlotDirective
 from ask_sdk_model.response import Response
 from ask_sdk_model.ui.simple_card import SimpleCard
 
@@ -14,6 +15,9 @@ from skill.replies import Answer
 from skill.speech import speak, to_ssml
 from skill.spelling import localise
 from skill.state import SessionState, Spoken
+
+if TYPE_CHECKING:
+    from ask_sdk_model.dialog.elicit_slot_directive import ElicitSlotDirective
 
 
 def session_state(handler_input: HandlerInput) -> SessionState:
@@ -43,30 +47,45 @@ def respond(handler_input: HandlerInput, answer: Answer) -> Response:
     state = session_state(handler_input)
     rate = current_rate(content, state)
     locale = getattr(handler_input.request_envelope.request, "locale", None)
-    card_text = localise(answer.card_text or answer.speech, locale)
+    card = answer.card_text or answer.speech
+    card_text = localise(card, locale)
     pronunciations = content.pronunciation_pairs(locale)
     builder = handler_input.response_builder
     builder.speak(speak(to_ssml(localise(answer.speech, locale), pronunciations), rate))
     builder.set_card(SimpleCard(title=localise(answer.title, locale), content=card_text))
     if answer.reprompt and not answer.end_session:
-        builder.ask(
-            speak(to_ssml(localise(answer.reprompt, locale), content.pronunciation_pairs(locale)), rate)
-        )
+        builder.ask(speak(to_ssml(localise(answer.reprompt, locale), pronunciations), rate))
     builder.set_should_end_session(answer.end_session)
     if has_screen(handler_input) and not answer.end_session:
         builder.add_directive(apl.render_directive(content, answer, locale))
-    if answer.elicit_slot is not None:
-        builder.add_directive(elicit_directive(handler_input, answer.elicit_slot))
+    if answer.elicit is not None:
+        builder.add_directive(elicit_directive(*answer.elicit))
     if answer.remember:
         state.move_on(topic=answer.topic, offered=answer.offered, help_page=answer.next_help_page)
         if answer.repeatable:
-            card = answer.card_text or answer.speech
-            state.remember_last(Spoken(answer.speech, answer.reprompt, answer.title, card, answer.key))
+            spoken = Spoken(
+                answer.speech,
+                answer.reprompt,
+                answer.title,
+                card,
+                answer.key,
+                answer.more_topic,
+                answer.elicit,
+            )
+            state.remember_last(spoken)
     state.note_answered(answer.key)
     return builder.response
 
 
-def elicit_directive(handler_input: HandlerInput, slot: str) -> ElicitSlotDirective:
-    """Ask Alexa to listen for `slot` of the request's own intent (its slot samples apply)."""
-    intent = getattr(handler_input.request_envelope.request, "intent", None)
-    return ElicitSlotDirective(updated_intent=intent, slot_to_elicit=slot)
+def elicit_directive(intent: str, slot: str) -> ElicitSlotDirective:
+    """Ask Alexa to listen for `slot` of `intent` next (the slot's own samples then apply)."""
+    # Imported here: only a re-ask needs the dialog model classes (14 modules on a cold start).
+    from ask_sdk_model.dialog.elicit_slot_directive import ElicitSlotDirective
+    from ask_sdk_model.intent import Intent
+    from ask_sdk_model.intent_confirmation_status import IntentConfirmationStatus
+    from ask_sdk_model.slot import Slot
+    from ask_sdk_model.slot_confirmation_status import SlotConfirmationStatus
+
+    empty = Slot(name=slot, confirmation_status=SlotConfirmationStatus.NONE)
+    updated = Intent(name=intent, slots={slot: empty}, confirmation_status=IntentConfirmationStatus.NONE)
+    return ElicitSlotDirective(updated_intent=updated, slot_to_elicit=slot)

@@ -29,6 +29,10 @@ class Spoken:
     title: str
     card_text: str
     key: str = ""
+    more_topic: str | None = None
+    """The topic whose "more" was still unheard: the screen's first button when said again."""
+    elicit: tuple[str, str] | None = None
+    """(intent, slot) the answer asked for, asked for again when it is repeated."""
 
     def to_attributes(self) -> dict[str, Any]:
         return {
@@ -37,6 +41,8 @@ class Spoken:
             "title": self.title,
             "card": self.card_text,
             "key": self.key,
+            "more_topic": self.more_topic,
+            "elicit": list(self.elicit) if self.elicit else None,
         }
 
     @classmethod
@@ -48,13 +54,20 @@ class Spoken:
             return None
         if not speech.strip():  # never saved by the skill; repeating it would be silence
             return None
-        key = raw.get("key")
+        key, more_topic, elicit = raw.get("key"), raw.get("more_topic"), raw.get("elicit")
+        wanted = (
+            (elicit[0], elicit[1])
+            if isinstance(elicit, list) and len(elicit) == 2 and all(isinstance(part, str) for part in elicit)
+            else None
+        )
         return cls(
             speech,
             reprompt if isinstance(reprompt, str) else None,
             title,
             card,
             key if isinstance(key, str) else "",
+            more_topic if isinstance(more_topic, str) else None,
+            wanted,
         )
 
 

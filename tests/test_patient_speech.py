@@ -293,3 +293,27 @@ def test_a_subject_the_leaflet_covers_wins_over_words_it_does_not(
     conversation = talk()
     conversation.intent(intent, {slot: SlotFill(heard, slot_type=slot_type)})
     assert answered(conversation) == expected
+
+
+def test_repeat_after_a_re_ask_asks_again(talk: Talk) -> None:
+    conversation = talk()
+    conversation.launch()
+    asked = conversation.intent("BodyPartIntent", {"bodyPart": SlotFill("my muscle")})
+    again = conversation.intent("AMAZON.RepeatIntent")
+    assert again.speech == asked.speech
+    elicits = [d for d in again.directives if d["type"] == "Dialog.ElicitSlot"]
+    assert [(d["updatedIntent"]["name"], d["slotToElicit"]) for d in elicits] == [
+        ("BodyPartIntent", "bodyPart")
+    ]
+
+
+def test_repeat_keeps_the_screens_buttons_in_order(talk: Talk) -> None:
+    def buttons(turn: Turn) -> list[tuple[str, str]]:
+        (screen,) = [d for d in turn.directives if d["type"] == "Alexa.Presentation.APL.RenderDocument"]
+        return [(b["event"], b["id"]) for b in screen["datasources"]["answer"]["buttons"]]
+
+    conversation = talk(screen=True)
+    first = conversation.intent("TreatedMusclesIntent")
+    assert buttons(conversation.intent("AMAZON.RepeatIntent")) == buttons(first)
+    more = conversation.intent("TellMeMoreIntent")
+    assert buttons(conversation.intent("AMAZON.RepeatIntent")) == buttons(more)

@@ -69,7 +69,9 @@ class RepeatHandler(AnswerHandler):
             key=last.key,
             reprompt=last.reprompt,
             card_text=last.card_text,
-            topic=state.topic,  # for the screen's "more" button
-            more_topic=state.topic if last.key == f"topic:{state.topic}" else None,
+            topic=state.topic,
+            offered=state.offered,  # the screen keeps its buttons in the same order
+            more_topic=last.more_topic,
+            elicit=last.elicit,
             remember=False,
         )

@@ -64,7 +64,7 @@ class SlotHandler(AnswerHandler):
             return mention_answer(content, reading.resolved_id)
         meaning = find_mention(reading.heard, content.mentions, content.topic_ids)
         if reading.heard is None or meaning == VAGUE:
-            return reask_answer(content, self.slot, self.reask_phrase)
+            return reask_answer(content, str(intent_name(handler_input)), self.slot, self.reask_phrase)
         return mention_answer(content, meaning)
 
 
