@@ -210,12 +210,19 @@ def load_content() -> Content:
     return parse_content(json.loads(read_data_file(COMPILED)))
 
 
-def compile_content(mentions: dict[str, str]) -> str:
-    """`content.yaml` as the JSON text the skill loads (only the build needs PyYAML), with the
-    `mentions` table the model builder derives from the slot types."""
+@functools.cache
+def _source() -> dict[str, Any]:
+    """`content.yaml` parsed once per build (only the build needs PyYAML)."""
     import yaml
 
-    raw = {**yaml.safe_load(read_data_file(SOURCE)), "mentions": dict(sorted(mentions.items()))}
+    parsed: dict[str, Any] = yaml.safe_load(read_data_file(SOURCE))
+    return parsed
+
+
+def compile_content(mentions: dict[str, str]) -> str:
+    """`content.yaml` as the JSON text the skill loads, with the `mentions` table the model builder
+    derives from the slot types."""
+    raw = {**_source(), "mentions": dict(sorted(mentions.items()))}
     check_references(parse_content(raw))  # a malformed source fails here, not on a patient's request
     note = f"Generated from {SOURCE} by `tpi-skill build-models`: edit that file, not this one."
     return json.dumps({"_generated": note, **raw}, ensure_ascii=False, indent=1) + "\n"
@@ -223,9 +230,7 @@ def compile_content(mentions: dict[str, str]) -> str:
 
 def load_source_phrases() -> dict[str, str]:
     """The phrases of `content.yaml` itself (for the model builder, which runs before compiling)."""
-    import yaml
-
-    phrases: dict[str, str] = yaml.safe_load(read_data_file(SOURCE))["phrases"]
+    phrases: dict[str, str] = _source()["phrases"]
     return phrases
 
 

@@ -11,6 +11,7 @@ Alexa's build rules (`skill.model_lint`).
 from __future__ import annotations
 
 import argparse
+import copy
 import functools
 import json
 import sys
@@ -118,7 +119,7 @@ def build_model(locale: str) -> dict[str, Any]:
     level = source.get("fallback_intent_sensitivity")
     if level:
         language_model["modelConfiguration"] = {"fallbackIntentSensitivity": {"level": level}}
-    return {"interactionModel": {"languageModel": language_model, **_dialog_model(source)}}
+    return {"interactionModel": {"languageModel": language_model, **copy.deepcopy(_dialog_model())}}
 
 
 def _slot_samples(elicitation: Mapping[str, Any]) -> dict[str, Any]:
@@ -126,10 +127,12 @@ def _slot_samples(elicitation: Mapping[str, Any]) -> dict[str, Any]:
     return {"samples": list(samples)} if samples else {}
 
 
-def _dialog_model(source: Mapping[str, Any]) -> dict[str, Any]:
+@functools.cache
+def _dialog_model() -> dict[str, Any]:
     """The dialog model Dialog.ElicitSlot needs: one elicitable slot per re-asking intent. The skill
     manages the dialog itself (SKILL_RESPONSE), so the prompt here, taken from content.yaml's phrase,
     is only what Alexa would say if it ever delegated."""
+    source = load_source()
     phrases = content.load_source_phrases()
     dialog_intents: list[dict[str, Any]] = []
     prompts: list[dict[str, Any]] = []
@@ -175,7 +178,6 @@ def mention_table() -> dict[str, str]:
     The skill uses it to understand a slot Alexa could not resolve, without ever repeating its words."""
     from skill.mentions import NOT_COVERED, UNKNOWN_PART, VAGUE, normalise
 
-    source = load_source()
     hint_kind = {"BODY_PART": UNKNOWN_PART, "SUBJECT": NOT_COVERED}
     table: dict[str, str] = {}
 
@@ -184,20 +186,17 @@ def mention_table() -> dict[str, str]:
         if table.setdefault(key, meaning) != meaning:
             raise ValueError(f"model.yaml: {phrase!r} stands for both {table[key]} and {meaning}")
 
-    variants = (source.get("locale_variants") or {}).values()
-    for type_name, values in source["types"].items():
-        for value in values:
-            extra = [
-                w
-                for v in variants
-                for w in ((v.get("synonyms") or {}).get(type_name) or {}).get(value["id"], [])
-            ]
-            for phrase in [value["value"], *value.get("synonyms", []), *extra]:
-                add(phrase, value["id"])
-    for type_name, words in (source.get("resolver_type_hints") or {}).items():
+    for locale in LOCALES:  # each locale's types, with its own synonyms merged in by build_model
+        for slot_type in build_model(locale)["interactionModel"]["languageModel"]["types"]:
+            for value in slot_type["values"]:
+                for phrase in [value["name"]["value"], *value["name"]["synonyms"]]:
+                    add(phrase, value["id"])
+    for type_name, words in resolver_type_hints().items():
+        if type_name not in hint_kind:
+            raise ValueError(f"model.yaml: say what hint words of {type_name} mean in mention_table")
         for word in words:
             add(word, hint_kind[type_name])
-    for words in (source.get("vague_words") or {}).values():
+    for words in (load_source().get("vague_words") or {}).values():
         for word in words:
             add(word, VAGUE)
     return table
