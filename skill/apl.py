@@ -40,10 +40,6 @@ def document() -> dict[str, Any]:
     return loaded
 
 
-def _first_upper(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
 def ordered_topics(content: Content, answer: Answer) -> list[Topic]:
     """Every topic once: the offered one first, the one just answered last, the rest in leaflet order."""
     first = [content.topic_by_id[answer.offered]] if answer.offered in content.topic_by_id else []
@@ -60,7 +56,7 @@ def buttons(content: Content, answer: Answer, locale: str | None) -> list[dict[s
             "event": event,
             "id": topic.id,
             "label": localise(label, locale),
-            "accessibilityLabel": localise(_first_upper(spoken_label), locale),
+            "accessibilityLabel": localise(spoken_label, locale),
         }
 
     more = content.topic_by_id.get(answer.more_topic) if answer.more_topic else None
