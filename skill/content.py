@@ -13,6 +13,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
+from skill.mentions import UNKNOWN_PART, VAGUE
+
 SOURCE = "content.yaml"
 COMPILED = "content.json"
 
@@ -142,6 +144,11 @@ class Content:
     @functools.cached_property
     def social_by_intent(self) -> dict[str, str]:
         return {social.intent: key for key, social in self.social.items()}
+
+    @functools.cached_property
+    def body_part_meanings(self) -> frozenset[str]:
+        """What a body-part slot's words can mean: a part, or one the leaflet lacks or leaves vague."""
+        return frozenset(self.body_part_by_id) | {UNKNOWN_PART, VAGUE}
 
     @functools.cached_property
     def body_part_by_id(self) -> dict[str, BodyPart]:

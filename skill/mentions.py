@@ -35,21 +35,37 @@ def normalise(text: str) -> str:
 
 
 def find_mention(
-    text: str | None, mentions: dict[str, str], broad: frozenset[str] = frozenset()
+    text: str | None,
+    mentions: dict[str, str],
+    broad: frozenset[str] = frozenset(),
+    own: frozenset[str] = frozenset(),
 ) -> str | None:
-    """What the longest known phrase inside `text` stands for, or None when it holds none. Between
-    phrases of the same length, a specific subject wins over a `broad` one ("does the injection hurt"
-    is about pain, not about injections in general), and both win over words that only show what the
-    leaflet lacks ("my knee and my neck" is about the neck)."""
+    """What the known phrases inside `text` stand for, the best first, or None when it holds none:
+    - a meaning of the slot's `own` kind ("trigger points in my knee" in a body-part slot is about the
+      knee), unless it only says the part is vague;
+    - then the longest phrase ("lower back pain" over "back");
+    - then a specific subject over words that only show what the leaflet lacks ("my knee and my neck"
+      is the neck), and over a `broad` topic ("does the injection hurt" is about pain)."""
     if not text:
         return None
     words = normalise(text).split()
-    for size in range(min(len(words), MAX_PHRASE_WORDS), 0, -1):
-        found = [
-            meaning
-            for start in range(len(words) - size + 1)
-            if (meaning := mentions.get(" ".join(words[start : start + size]))) is not None
-        ]
-        if found:
-            return min(found, key=lambda meaning: (meaning in HONEST_NO, meaning in broad))
-    return None
+    found = [
+        (meaning, size)
+        for size in range(1, min(len(words), MAX_PHRASE_WORDS) + 1)
+        for start in range(len(words) - size + 1)
+        if (meaning := mentions.get(" ".join(words[start : start + size]))) is not None
+    ]
+    if not found:
+        return None
+
+    def rank(candidate: tuple[str, int]) -> tuple[bool, bool, int, bool, bool]:
+        meaning, size = candidate
+        return (
+            meaning == VAGUE,
+            bool(own) and meaning not in own,
+            -size,
+            meaning in HONEST_NO,
+            meaning in broad,
+        )
+
+    return min(found, key=rank)[0]

@@ -58,11 +58,15 @@ class SlotHandler(AnswerHandler):
     slot = ""
     reask_phrase = ""
 
+    def own_meanings(self, content: Content) -> frozenset[str]:
+        """What this slot's own type stands for, preferred when its words name several things."""
+        return frozenset()
+
     def answer(self, handler_input: HandlerInput, content: Content) -> Answer:
         reading = read_slot(handler_input, self.slot)
         if reading.resolved_id is not None:
             return mention_answer(content, reading.resolved_id)
-        meaning = find_mention(reading.heard, content.mentions, content.topic_ids)
+        meaning = find_mention(reading.heard, content.mentions, content.topic_ids, self.own_meanings(content))
         if reading.heard is None or meaning == VAGUE:
             return reask_answer(content, str(intent_name(handler_input)), self.slot, self.reask_phrase)
         return mention_answer(content, meaning)
@@ -72,6 +76,9 @@ class BodyPartHandler(SlotHandler):
     intents = frozenset({"BodyPartIntent"})
     slot = "bodyPart"
     reask_phrase = "reask_part"
+
+    def own_meanings(self, content: Content) -> frozenset[str]:
+        return content.body_part_meanings
 
 
 class SubjectHandler(SlotHandler):
