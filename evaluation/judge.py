@@ -22,6 +22,7 @@ import yaml
 from ask_sdk_core.skill import CustomSkill
 
 from evaluation.router import FALLBACK, Router
+from evaluation.terms import quantities_in, terms_in
 from skill.local import Conversation, Turn
 
 PHRASINGS = Path(__file__).resolve().parent / "phrasings.yaml"
@@ -31,23 +32,31 @@ UNKNOWN = "unknown"
 LEAFLET_ANSWERS = ("topic:", "more:", "fact:", "part:")
 NOT_IN_LEAFLET = ("not_covered", "unknown_part")
 
-# Medical terms a patient might hear, both ones the leaflet uses and ones it deliberately does not: an
-# answer naming a term the leaflet lacks has invented it. Matched at word starts ("palpat" covers
-# "palpating"), case-insensitively.
-MEDICAL_TERMS = (
-    # in the leaflet
-    "trapezius", "levator scapulae", "gluteus medius", "quadratus lumborum", "piriformis", "sciatic",
-    "myofascial", "corticosteroid", "steroid", "anaesthetic", "anesthetic", "twitch", "referred pain",
-    "palpat", "microtrauma", "trauma", "painkiller", "physical therapy", "numbness", "muscle fib",
-    "knot", "range of motion", "syndrome", "diagnostic", "therapeutic", "tender", "constrict",
-    # not in the leaflet
-    "lidocaine", "lignocaine", "bupivacaine", "procaine", "cortisone", "botox", "botulinum", "saline",
-    "dry needling", "acupuncture", "nerve block", "epidural", "ultrasound", "x-ray", "mri", "scan",
-    "spine", "spinal", "disc", "vertebra", "headache", "migraine", "fibromyalgia", "arthritis",
-    "tingling", "inflammation", "infection", "bleeding", "bruising", "swelling", "allerg", "nausea",
-    "dizziness", "fainting", "pneumothorax", "ibuprofen", "paracetamol", "acetaminophen", "opioid",
-    "codeine", "massage", "chiropract", "osteopath", "sedation", "anticoagulant", "blood thinner",
+# Words a patient's question may bring that the echo check passes over: they say nothing about the patient.
+STOPWORDS = frozenset(
+    {
+        "the", "and", "for", "you", "your", "are", "was", "were", "but", "not", "with", "this", "that",
+        "have", "has", "had", "what", "about", "from", "can", "all", "any", "how", "why", "who", "when",
+        "where", "does", "did", "get", "got", "will", "would", "could", "should", "there", "they",
+        "them", "then", "than", "some", "also", "just", "very", "much", "into", "out", "our",
+    }
 )  # fmt: skip
+
+# Keys of content.json whose text the skill says or shows (all of `phrases`, not-covered `subjects` and
+# the locale `spellings` are too); ids, intent names, IPA, mention keys and notes are never said.
+SAYABLE = frozenset(
+    {"skill_name", "title", "label", "button", "offer", "speech", "more", "reprompt", "sources", "named",
+     "unnamed", "suggestion", "phrases", "subjects", "spellings"}
+)  # fmt: skip
+
+# Another spelling or a short form of a leaflet term names the same thing: the skill spells "anesthetic"
+# for American listeners, and a steroid in the leaflet's sense is its "corticosteroid".
+SAME_AS = {
+    "anesthetic": "anaesthetic",
+    "anesthesia": "anaesthesia",
+    "muscle fiber": "muscle fibre",
+    "steroid": "corticosteroid",
+}
 
 
 @dataclass(frozen=True)
@@ -125,34 +134,35 @@ def _strings(value: Any) -> Iterator[str]:
             yield from _strings(item)
 
 
+def _sayable(value: Any) -> Iterator[str]:
+    """The strings under SAYABLE keys of content.json, at any depth."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(item) if key in SAYABLE else _sayable(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _sayable(item)
+
+
 def _content_words(text: str) -> set[str]:
-    return {w for w in re.findall(r"[a-z]+", text.lower()) if len(w) >= 4}
+    return {w for w in re.findall(r"[a-z]+", text.lower()) if len(w) >= 3 and w not in STOPWORDS}
 
 
 @cache
 def reviewed_words() -> frozenset[str]:
-    """Every word of 4+ letters the skill's reviewed content can say (an answer may use these freely)."""
-    return frozenset(_content_words(" ".join(_strings(json.loads(CONTENT.read_text(encoding="utf-8"))))))
+    """Every word of 3+ letters the skill's reviewed content can say or show (an answer may use these)."""
+    return frozenset(_content_words(" ".join(_sayable(json.loads(CONTENT.read_text(encoding="utf-8"))))))
 
 
-def _term_pattern(term: str) -> re.Pattern[str]:
-    return re.compile(rf"(?<![a-z]){re.escape(term)}", re.IGNORECASE)
-
-
-# Another spelling or a short form of a leaflet term names the same thing: the skill spells "anesthetic"
-# for American listeners, and a steroid in the leaflet's sense is its "corticosteroid".
-SAME_AS = {"anesthetic": "anaesthetic", "steroid": "corticosteroid"}
-
-
-def terms_in(text: str) -> set[str]:
-    """The MEDICAL_TERMS a text names, each as the leaflet's own word when it has one."""
-    flat = " ".join(text.split())
-    return {SAME_AS.get(term, term) for term in MEDICAL_TERMS if _term_pattern(term).search(flat)}
+def _named(text: str) -> set[str]:
+    return {SAME_AS.get(term, term) for term in terms_in(text)}
 
 
 @cache
 def leaflet_terms() -> frozenset[str]:
-    return frozenset(terms_in(LEAFLET.read_text(encoding="utf-8")))
+    """The leaflet's medical terms (as its own words) and quantities: those an answer may name."""
+    leaflet = LEAFLET.read_text(encoding="utf-8")
+    return frozenset(_named(leaflet) | quantities_in(leaflet))
 
 
 def response_text(turn: Turn) -> str:
@@ -163,15 +173,28 @@ def response_text(turn: Turn) -> str:
     return re.sub(r"<[^>]+>", " ", " ".join(parts))
 
 
-def echoed_words(turn: Turn, unmatched: Iterable[str]) -> tuple[str, ...]:
-    """Words of a NO_MATCH slot the answer repeats although the reviewed content never uses them."""
-    said = _content_words(response_text(turn))
-    heard = set().union(*(_content_words(v) for v in unmatched)) if unmatched else set()
-    return tuple(sorted((heard - reviewed_words()) & said))
+def _shown(turn_or_texts: Turn | Iterable[str]) -> str:
+    if isinstance(turn_or_texts, Turn):
+        return response_text(turn_or_texts)
+    return re.sub(r"<[^>]+>", " ", " ".join(turn_or_texts))
 
 
-def invented_terms(turn: Turn) -> tuple[str, ...]:
-    return tuple(sorted(terms_in(response_text(turn)) - leaflet_terms()))
+def echoed_words(turn_or_texts: Turn | Iterable[str], heard_values: Iterable[str | None]) -> tuple[str, ...]:
+    """Words of the heard slot values (3+ letters, not STOPWORDS) that the answer shows or says although
+    the reviewed content never does: what the skill read back of a patient's unmatched words.
+
+    `turn_or_texts` is a Turn (its speech, reprompt, card and screen data) or the texts shown (SSML
+    tags are dropped); `heard_values` are the slot values as Alexa sent them (None is skipped)."""
+    shown = _content_words(_shown(turn_or_texts))
+    heard = set().union(*(_content_words(v) for v in heard_values if v))
+    return tuple(sorted((heard - reviewed_words()) & shown))
+
+
+def invented_terms(turn_or_texts: Turn | Iterable[str]) -> tuple[str, ...]:
+    """Medical terms and quantities (figures, number and duration words) the answer names and the
+    leaflet does not."""
+    text = _shown(turn_or_texts)
+    return tuple(sorted((_named(text) | quantities_in(text)) - leaflet_terms()))
 
 
 @dataclass

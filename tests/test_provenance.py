@@ -1,4 +1,8 @@
-"""Medical honesty: every fact the skill speaks must be traceable to a sentence of the shipped leaflet."""
+"""Medical honesty: every fact the skill speaks must be traceable to a sentence of the shipped leaflet.
+
+The medical terms checked are evaluation.terms.MEDICAL_TERMS, shared with the understanding judge:
+whole words with an optional plural, stems only where marked. Many are deliberately absent from the
+leaflet, so an answer that slips one in fails."""
 
 from __future__ import annotations
 
@@ -7,29 +11,12 @@ from collections.abc import Iterator
 
 import pytest
 
+from evaluation.terms import terms_in
 from skill.content import Content, leaflet_text, load_content
-
-# Words that carry medical facts: anatomy, medicines, conditions, nerves, procedures and findings.
-# Many are deliberately absent from the leaflet, so an answer that slips one in fails.
-MEDICAL_TERMS = (
-    "trapezius", "levator scapulae", "gluteus medius", "quadratus lumborum", "piriformis",
-    "sciatic", "nerve", "myofascial", "corticosteroid", "steroid", "anaesthetic", "anesthetic",
-    "lidocaine", "botox", "saline", "needle", "neck", "shoulder", "arm", "leg", "hip", "buttock",
-    "lower back", "upper back", "spine", "head", "headache", "migraine", "fibromyalgia",
-    "twitch", "referred pain", "palpat", "microtrauma", "trauma", "painkiller", "physical therapy",
-    "physiotherapy", "numbness", "tingling", "inflammation", "infection", "bleeding", "bruising",
-    "muscle fibre", "knot", "range of motion", "syndrome", "diagnostic", "therapeutic",
-    "tender", "constrict", "muscular performance", "safe", "ultrasound", "x-ray", "massage",
-)  # fmt: skip
 
 
 def normalise(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip().lower()
-
-
-def terms_in(text: str) -> set[str]:
-    lowered = normalise(text)
-    return {term for term in MEDICAL_TERMS if re.search(rf"\b{re.escape(term)}", lowered)}
 
 
 def unsupported_terms(answer: str, sources: tuple[str, ...]) -> set[str]:
