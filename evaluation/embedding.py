@@ -45,13 +45,11 @@ def tokenizer_file() -> Path:
 class Embedder:
     """Turns texts into unit vectors; the same text always gets the same vector (cached in memory)."""
 
-    def __init__(self, threads: int = 0) -> None:
+    def __init__(self) -> None:
         import onnxruntime as ort  # type: ignore[import-untyped]
         from tokenizers import Tokenizer
 
         options = ort.SessionOptions()
-        if threads:
-            options.intra_op_num_threads = threads
         options.log_severity_level = 3
         self._session = ort.InferenceSession(
             str(model_file()), sess_options=options, providers=["CPUExecutionProvider"]
@@ -77,12 +75,10 @@ class Embedder:
         return vector
 
     def embed(self, texts: list[str]) -> Vectors:
-        """One row per text, each of length 1 (so a dot product is the cosine similarity)."""
+        """One row per text (at least one), each of length 1 (so a dot product is the cosine similarity)."""
         for text in texts:
             if text not in self._cache:
                 self._cache[text] = self._run(text)
-        if not texts:
-            return np.zeros((0, 384), dtype=np.float32)
         return np.stack([self._cache[text] for text in texts])
 
 
