@@ -10,8 +10,29 @@ from collections.abc import Sequence
 import numpy as np
 
 from evaluation import judge
-from evaluation.router import OUT_OF_DOMAIN, Router
+from evaluation.router import calibrate, router_for
 from skill.envelopes import LOCALES
+
+
+def problems(
+    result: judge.Totals,
+    floor: float = 0.0,
+    max_false_nil: int | None = None,
+    max_echoes: int | None = None,
+    max_invented: int | None = None,
+) -> list[str]:
+    """What fails the command: the share right below the floor, or a count above its limit (None: any)."""
+    found = []
+    if result.share_right < floor:
+        found.append(f"right {result.share_right:.1%} is below the floor {floor:.1%}")
+    for name, value, limit in (
+        ("false 'not in the leaflet'", result.false_not_in_leaflet, max_false_nil),
+        ("echoes", result.echoes, max_echoes),
+        ("invented", result.invented, max_invented),
+    ):
+        if limit is not None and value > limit:
+            found.append(f"{name}: {value} > {limit}")
+    return found
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -37,37 +58,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         if listed:
             print("\nNot right, echoed or invented:\n" + listed)
     for locale in args.locale or (["en-US"] if args.confusions or args.calibrate else []):
-        router = Router(locale)
+        router = router_for(locale)
         if args.confusions:
             print("\n" + judge.confusion_report(router))
         if args.calibrate:
-            inside = np.array(router.leave_one_out_best())
-            outside = np.array(router.best_similarities(OUT_OF_DOMAIN))
-            print(f"\nThreshold {router.threshold} ({locale}): best similarity of samples (leave-one-out)")
+            found = calibrate(router)
+            inside, outside = np.array(found.samples), np.array(found.off_domain)
+            print(f"\nThreshold {found.threshold} ({locale}): best similarity of samples (leave-one-out)")
             print("  and of off-domain phrases (evaluation.router.OUT_OF_DOMAIN) to the model:")
             for q in (1, 5, 10, 25, 50):
                 print(f"  samples  p{q:<3} {np.percentile(inside, q):.3f}")
             for q in (50, 90, 95, 100):
                 print(f"  off-dom  p{q:<3} {np.percentile(outside, q):.3f}")
             print(
-                f"  samples below: {(inside < router.threshold).mean():.1%}; off-domain above: "
-                f"{(outside >= router.threshold).mean():.1%}"
+                f"  samples below: {found.samples_below:.1%}; off-domain above: "
+                f"{found.off_domain_admitted} of {len(outside)}"
             )
-    result = judge.totals(outcomes)
     print(f"\n{time.monotonic() - started:.1f} s")
-    problems = []
-    if result.share_right < args.floor:
-        problems.append(f"right {result.share_right:.1%} is below the floor {args.floor:.1%}")
-    for name, value, limit in (
-        ("false 'not in the leaflet'", result.false_not_in_leaflet, args.max_false_nil),
-        ("echoes", result.echoes, args.max_echoes),
-        ("invented", result.invented, args.max_invented),
-    ):
-        if limit is not None and value > limit:
-            problems.append(f"{name}: {value} > {limit}")
-    for problem in problems:
+    failed = problems(
+        judge.totals(outcomes), args.floor, args.max_false_nil, args.max_echoes, args.max_invented
+    )
+    for problem in failed:
         print(f"FAIL: {problem}", file=sys.stderr)
-    return 1 if problems else 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ import json
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -21,8 +21,9 @@ from typing import Any
 import yaml
 from ask_sdk_core.skill import CustomSkill
 
-from evaluation.router import FALLBACK, Router
+from evaluation.router import FALLBACK, Router, router_for
 from evaluation.terms import quantities_in, terms_in
+from skill.envelopes import SlotFill
 from skill.local import Conversation, Turn
 
 PHRASINGS = Path(__file__).resolve().parent / "phrasings.yaml"
@@ -199,18 +200,12 @@ def invented_terms(turn_or_texts: Turn | Iterable[str]) -> tuple[str, ...]:
 
 @dataclass
 class Player:
-    """Routes and plays phrasings; one router per locale, one skill for all (both built once)."""
+    """Routes and plays phrasings with each locale's shared router (`router_for`), through one skill."""
 
     skill: CustomSkill
-    routers: dict[str, Router] = field(default_factory=dict)
 
-    def router(self, locale: str) -> Router:
-        if locale not in self.routers:
-            self.routers[locale] = Router(locale)
-        return self.routers[locale]
-
-    def _say(self, conversation: Conversation, phrase: str) -> tuple[Turn, str, dict[str, Any]]:
-        route = self.router(conversation.locale).route(phrase)
+    def _say(self, conversation: Conversation, phrase: str) -> tuple[Turn, str, dict[str, SlotFill]]:
+        route = router_for(conversation.locale).route(phrase)
         turn = conversation.intent(route.intent, route.slots or None)
         return turn, route.intent, route.slots
 
@@ -297,7 +292,11 @@ def failures(outcomes: Sequence[Outcome]) -> str:
     for o in outcomes:
         if o.right and not o.echoed and not o.invented:
             continue
-        slots = ", ".join(f"{k}={v!r}/{i}" for k, (v, i) in o.slots.items() if v)
+        slots = ", ".join(
+            f"{k}={v!r} " + (f"ER_SUCCESS_MATCH:{i}" if i else "ER_SUCCESS_NO_MATCH")
+            for k, (v, i) in o.slots.items()
+            if v
+        )
         after = f" (after {o.entry.after!r})" if o.entry.after else ""
         extra = (f" ECHO {list(o.echoed)}" if o.echoed else "") + (
             f" INVENTED {list(o.invented)}" if o.invented else ""
@@ -309,16 +308,16 @@ def failures(outcomes: Sequence[Outcome]) -> str:
     return "\n".join(lines)
 
 
-def confusion_report(router: Router, limit: int = 0) -> str:
+def confusion_report(router: Router) -> str:
     """Model samples the embedding routes to another intent with themselves left out, by intent pair."""
     pairs: dict[tuple[str, str], list[str]] = defaultdict(list)
     for c in router.confusions():
-        near = f" ~ {c.neighbour.text!r}" if c.neighbour and c.routed != FALLBACK else ""
+        near = f" ~ {c.neighbour.text!r}" if c.routed != FALLBACK else ""
         pairs[(c.sample.intent, c.routed)].append(f"{c.sample.text!r}{near} ({c.score:.2f})")
     counts = Counter({pair: len(items) for pair, items in pairs.items()})
     total = sum(counts.values())
     lines = [f"Leave-one-out confusions ({router.locale}): {total} of {len(router.samples)} samples"]
-    for (source, target), n in counts.most_common(limit or None):
+    for (source, target), n in counts.most_common():
         lines.append(f"  {source} -> {target}: {n}")
         lines.extend(f"      {item}" for item in pairs[(source, target)])
     return "\n".join(lines)
@@ -326,10 +325,4 @@ def confusion_report(router: Router, limit: int = 0) -> str:
 
 def copies_of_samples(entries: Iterable[Entry]) -> list[Entry]:
     """Entries whose words are those of a model sample of their locale (slots filled from the lists)."""
-    routers: dict[str, Router] = {}
-    copied = []
-    for entry in entries:
-        router = routers.get(entry.locale) or routers.setdefault(entry.locale, Router(entry.locale))
-        if router.copies_a_sample(entry.say):
-            copied.append(entry)
-    return copied
+    return [entry for entry in entries if router_for(entry.locale).copies_a_sample(entry.say)]

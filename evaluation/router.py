@@ -17,21 +17,21 @@ How a phrasing is routed:
    AMAZON.FallbackIntent, as Alexa does with out-of-domain speech (the model's sensitivity is MEDIUM).
    The threshold was calibrated with `python -m evaluation --calibrate`, never on the evaluation set:
    the best similarity of each of the model's own samples with itself left out, against that of
-   `OUT_OF_DOMAIN` (phrases of no intent). With the model of November 2026, 0.45 keeps 23 of those 24
-   phrases out (the next highest scores 0.43; between 0.44 and 0.50 the same one gets in) while 2% of
-   the samples fall below it; at 0.50, 4% do.
+   `OUT_OF_DOMAIN` (phrases of no intent). At 0.45 at most `MAX_OFF_DOMAIN_ADMITTED` of those 24 phrases
+   get in and at most `MAX_SAMPLES_BELOW` of the samples fall below it; tests/test_understanding.py
+   holds the en-US model to both bounds, so a model change that breaks them fails there.
 4. Carrier frames. Alexa's custom slots are open: a phrasing that says every literal word of a slot
    carrier (at least `FRAME_WORDS` of them) around other words ("does it work for knee pain") goes to
    that carrier's intent, the most specific frame first (most literal words; ties by intent score),
    when it is above the threshold at all.
 5. Slots. When the winning intent's nearest sample has no slot, every slot is sent empty. Otherwise
-   the phrasing is aligned word by word (difflib) with each of the intent's slot carriers, the carrier
-   whose literal words it follows best is taken, and the words standing where its `{slot}` stands are
-   the slot value. That value resolves by normalised exact match against the
-   type's values and synonyms (ER_SUCCESS_MATCH with the id); failing that, when it (or else the whole
-   phrasing) contains a listed value or synonym, the longest such entry (Alexa's slot model favours its
-   catalogue); else ER_SUCCESS_NO_MATCH with the raw words. Every slot of the intent is sent, empty
-   when unheard.
+   the phrasing is aligned word by word (difflib) with each of the intent's slot carriers (with the
+   matched frame only, in step 4), the carrier whose literal words it follows best is taken, and the
+   words standing where its `{slot}` stands are the slot value, sent as heard. As Alexa's entity
+   resolution does, the value resolves (ER_SUCCESS_MATCH, with the id) only when the heard words are
+   one of the type's values or synonyms, once normalised; otherwise it is ER_SUCCESS_NO_MATCH with the
+   raw words, never a listed value found inside them. Every slot of the intent is sent, empty when
+   unheard.
 """
 
 from __future__ import annotations
@@ -59,6 +59,9 @@ EXPANSION_CAP = 24
 K = 2
 FRAME_WORDS = 2
 THRESHOLD = 0.45
+# What `--calibrate` shows for THRESHOLD on the en-US model (a test holds the model to both).
+MAX_OFF_DOMAIN_ADMITTED = 2
+MAX_SAMPLES_BELOW = 0.025
 
 # Speech that belongs to no intent of the skill, for calibrating THRESHOLD only (the evaluation set has
 # its own, different off-topic phrasings).
@@ -94,7 +97,7 @@ _EDGE_FILLERS = frozenset(
     {"please", "um", "uh", "er", "erm", "then", "now", "thanks", "alexa", "like", "just"}
 )
 _SLOT = re.compile(r"\{(\w+)\}")
-_SLOT_WORDS = r"\S+(?: \S+)*"
+_SLOT_WORDS = r"(\S+(?: \S+)*)"
 
 
 def normalise(text: str) -> str:
@@ -109,6 +112,55 @@ def normalise(text: str) -> str:
 
 def _words(text: str) -> list[str]:
     return normalise(text).replace(".", "").split()
+
+
+@dataclass(frozen=True)
+class Carrier:
+    """One sample of the model, split once into its literal words and its `{slot}` tokens."""
+
+    intent: str
+    text: str
+    tokens: tuple[str, ...]
+    pattern: re.Pattern[str]
+    """The sample's words in order, each slot open to one or more words (a group per slot)."""
+
+    @classmethod
+    def parse(cls, text: str, intent: str = "") -> Carrier:
+        tokens: list[str] = []
+        for i, part in enumerate(_SLOT.split(text)):
+            tokens.extend([f"{{{part}}}"] if i % 2 else _words(part))
+        regex = " ".join(_SLOT_WORDS if _SLOT.fullmatch(t) else re.escape(t) for t in tokens)
+        return cls(intent, text, tuple(tokens), re.compile(regex))
+
+    @functools.cached_property
+    def slots(self) -> tuple[str, ...]:
+        return tuple(t[1:-1] for t in self.tokens if _SLOT.fullmatch(t))
+
+    @functools.cached_property
+    def literal(self) -> int:
+        return len(self.tokens) - len(self.slots)
+
+    def match(self, words: Sequence[str]) -> dict[str, str] | None:
+        """The words at each slot when the phrase says exactly this sample's literal words, else None."""
+        found = self.pattern.fullmatch(" ".join(words))
+        return dict(zip(self.slots, found.groups(), strict=True)) if found else None
+
+    def align(self, phrase: Sequence[str]) -> tuple[int, dict[str, list[str]]]:
+        """How many literal words the phrase follows in order (less those it misses), and the words at
+        each slot."""
+        matcher = difflib.SequenceMatcher(None, list(phrase), list(self.tokens), autojunk=False)
+        blocks = [b for b in matcher.get_matching_blocks() if b.size]
+        matched = sum(b.size for b in blocks)
+        spans: dict[str, list[str]] = {}
+        for position, token in enumerate(self.tokens):
+            if not _SLOT.fullmatch(token):
+                continue
+            before = [b for b in blocks if b.b + b.size <= position]
+            after = [b for b in blocks if b.b > position]
+            start = before[-1].a + before[-1].size if before else 0
+            end = after[0].a if after else len(phrase)
+            spans[token[1:-1]] = list(phrase[start:end]) if end > start else []
+        return 2 * matched - self.literal, spans
 
 
 @dataclass(frozen=True)
@@ -133,14 +185,13 @@ class Route:
     score: float
     """The best cosine similarity of any sample: what the fallback threshold compares."""
     slots: dict[str, SlotFill] = field(default_factory=dict)
-    neighbour: Sample | None = None
 
 
 @dataclass(frozen=True)
 class Confusion:
     sample: Sample
     routed: str
-    neighbour: Sample | None
+    neighbour: Sample
     score: float
 
 
@@ -215,20 +266,22 @@ class Router:
                 values.append(SlotValue(entry.get("id") or name["value"], name["value"], spoken_forms))
             self.types[slot_type["name"]] = values
         self.slot_types: dict[str, dict[str, str]] = {}
-        carriers: dict[str, list[str]] = defaultdict(list)
+        texts: dict[str, list[str]] = defaultdict(list)
         for intent in model["intents"]:
             name = intent["name"]
             self.slot_types[name] = {s["name"]: s["type"] for s in intent.get("slots", []) or []}
-            carriers[name].extend(intent.get("samples", []))
+            texts[name].extend(intent.get("samples", []))
         for name, phrases in built_in.items():
             self.slot_types.setdefault(name, {})
-            carriers[name].extend(p for p in phrases if p not in carriers[name])
-        self.carriers = dict(carriers)
+            texts[name].extend(p for p in phrases if p not in texts[name])
+        self.carriers = {
+            name: tuple(Carrier.parse(text, name) for text in phrases) for name, phrases in texts.items()
+        }
         samples: list[Sample] = []
-        for intent_name, texts in self.carriers.items():
-            for carrier in texts:
-                for text in _expand(carrier, self.slot_types[intent_name], self.types):
-                    samples.append(Sample(text, intent_name, carrier))
+        for intent_name, carriers in self.carriers.items():
+            for carrier in carriers:
+                for text in _expand(carrier.text, self.slot_types[intent_name], self.types):
+                    samples.append(Sample(text, intent_name, carrier.text))
         self.samples = samples
         self.intents = sorted({s.intent for s in samples})
         self._intent_rows = {
@@ -239,19 +292,13 @@ class Router:
             carrier_ids.setdefault((sample.intent, sample.carrier), len(carrier_ids))
         self._carrier_of = np.array([carrier_ids[(s.intent, s.carrier)] for s in samples])
         self._carrier_intent = [intent for intent, _ in carrier_ids]
-        self._frames = []
-        for intent_name, texts in self.carriers.items():
-            for carrier in texts:
-                parts = _SLOT.split(carrier)
-                literal = [w for i, part in enumerate(parts) if i % 2 == 0 for w in _words(part)]
-                if len(parts) > 1 and len(literal) >= FRAME_WORDS and self.slot_types[intent_name]:
-                    tokens = [
-                        _SLOT_WORDS if i % 2 else re.escape(w)
-                        for i, p in enumerate(parts)
-                        for w in _pieces(i, p)
-                    ]
-                    regex = " ".join(tokens)
-                    self._frames.append((intent_name, carrier, re.compile(regex), len(literal)))
+        self._frames = [
+            carrier
+            for name, carriers in self.carriers.items()
+            if self.slot_types[name]
+            for carrier in carriers
+            if carrier.slots and carrier.literal >= FRAME_WORDS
+        ]
         self._intent_carriers = {
             name: np.array([c for c, intent in enumerate(self._carrier_intent) if intent == name])
             for name in self.intents
@@ -282,106 +329,80 @@ class Router:
         if excluded is not None:
             sims[excluded] = -np.inf
         scores = self._scores(sims)
-        if not scores:
-            return FALLBACK, float(sims.max()), -1
         best_intent = max(scores, key=lambda name: scores[name])
         rows = self._intent_rows[best_intent]
         return best_intent, float(sims.max()), int(rows[int(np.argmax(sims[rows]))])
 
     def route(self, phrase: str) -> Route:
         text = normalise(phrase)
+        words = _words(text)
         vector = self._embedder.embed([text])[0]
         similarities: Vectors = self._matrix @ vector
-        framed = self._frame_match(text)
-        if framed and float(similarities.max()) >= self.threshold:
+        top = float(similarities.max())
+        if top < self.threshold:
+            return Route(FALLBACK, top)
+        framed = self._frame_match(words)
+        if framed:
             scores = self._scores(similarities)
-            intent, carrier = max(framed, key=lambda f: scores.get(f[0], -np.inf))
-            top = float(similarities.max())
-            slot_types = self.slot_types[intent]
-            slots = {name: SlotFill(None, slot_type=slot_types[name]) for name in slot_types}
-            for name, words in align(_words(text), carrier)[1].items():
-                slots[name] = self.resolve(slot_types[name], words)
-            return Route(intent, top, slots, Sample(text, intent, carrier))
-        intent, top, row = self._choose(similarities)
-        neighbour = self.samples[row] if row >= 0 else None
-        if top < self.threshold or neighbour is None:
-            return Route(FALLBACK, top, {}, neighbour)
-        return Route(intent, top, self.fill_slots(intent, text, neighbour), neighbour)
+            carrier = max(framed, key=lambda c: scores.get(c.intent, -np.inf))
+            return Route(carrier.intent, top, self.fill_slots(carrier.intent, words, [carrier]))
+        intent, _, row = self._choose(similarities)
+        nearest = self.samples[row].carrier
+        carriers = [c for c in self.carriers[intent] if c.slots]
+        if not any(c.text == nearest for c in carriers):
+            carriers = []  # the nearest sample has no slot: every slot is sent empty
+        return Route(intent, top, self.fill_slots(intent, words, carriers))
 
-    def _frame_match(self, text: str) -> list[tuple[str, str]]:
+    def _frame_match(self, words: Sequence[str]) -> list[Carrier]:
         """The slot carriers whose literal words the phrasing says exactly, around any slot words: the
         most specific ones (most literal words, at least `FRAME_WORDS`). An open slot takes any words."""
-        phrase = " ".join(_words(text))
-        found: list[tuple[int, str, str]] = []
-        for intent, carrier, pattern, literal in self._frames:
-            if pattern.fullmatch(phrase):
-                found.append((literal, intent, carrier))
-        if not found:
-            return []
-        most = max(f[0] for f in found)
-        return [(intent, carrier) for literal, intent, carrier in found if literal == most]
+        found = [carrier for carrier in self._frames if carrier.match(words) is not None]
+        most = max((c.literal for c in found), default=0)
+        return [c for c in found if c.literal == most]
 
     # -- slots -------------------------------------------------------------------------------------------
 
-    def fill_slots(self, intent: str, phrase: str, neighbour: Sample) -> dict[str, SlotFill]:
+    def fill_slots(
+        self, intent: str, words: Sequence[str], carriers: Sequence[Carrier]
+    ) -> dict[str, SlotFill]:
+        """Every slot of the intent, filled with the words the best-followed carrier puts there."""
         slot_types = self.slot_types.get(intent, {})
         slots = {name: SlotFill(None, slot_type=slot_types[name]) for name in slot_types}
-        if not slot_types or not _SLOT.search(neighbour.carrier):
-            return slots
-        spans = best_alignment(_words(phrase), [c for c in self.carriers[intent] if _SLOT.search(c)])
-        for name, words in spans.items():
+        for name, heard in best_alignment(words, carriers).items():
             if name in slots:
-                fill = self.resolve(slot_types[name], words)
-                if fill.resolved_id is None:
-                    # The carrier was misread, but a listed value was said: Alexa's slot model finds it.
-                    mentioned = self.resolve(slot_types[name], _words(phrase))
-                    fill = mentioned if mentioned.resolved_id is not None else fill
-                slots[name] = fill
+                slots[name] = self.resolve(slot_types[name], heard)
         return slots
 
     def resolve(self, slot_type: str, words: Sequence[str]) -> SlotFill:
+        """The heard words as Alexa sends them: resolved only when they are a value or synonym."""
         heard = " ".join(_trim(list(words)))
         if not heard:
             return SlotFill(None, slot_type=slot_type)
-        values = self.types.get(slot_type, [])
-        plain = heard.replace(".", "")
-        for value in values:
-            if plain in (s.replace(".", "") for s in value.spoken):
-                return SlotFill(heard, value.id, value.name, slot_type)
-        contained = [
-            (len(spoken.split()), spoken, value)
-            for value in values
-            for spoken in value.spoken
-            if re.search(rf"(?<!\w){re.escape(spoken.replace('.', ''))}(?!\w)", plain)
-        ]
-        if contained:
-            _, spoken, value = max(contained, key=lambda c: c[0])
-            return SlotFill(spoken, value.id, value.name, slot_type)
-        return SlotFill(heard, None, None, slot_type)
+        value = self._listed(slot_type, heard)
+        if value is None:
+            return SlotFill(heard, None, None, slot_type)
+        return SlotFill(heard, value.id, value.name, slot_type)
+
+    def _listed(self, slot_type: str, words: str) -> SlotValue | None:
+        plain = words.replace(".", "")
+        for value in self.types.get(slot_type, []):
+            if any(plain == spoken.replace(".", "") for spoken in value.spoken):
+                return value
+        return None
 
     def copies_a_sample(self, phrase: str) -> bool:
         """Whether the phrasing is a sample, or a slot sample filled with any listed value or synonym
         (past the expansion cap too), once normalised."""
-        said = " ".join(_words(phrase))
-        for intent, texts in self.carriers.items():
+        words = _words(phrase)
+        for intent, carriers in self.carriers.items():
             slot_types = self.slot_types.get(intent, {})
-            for carrier in texts:
-                parts = _SLOT.split(carrier)
-                pattern = " ".join(
-                    f"(?P<s{i}>.+)" if i % 2 else re.escape(w)
-                    for i, p in enumerate(parts)
-                    for w in _pieces(i, p)
-                )
-                match = re.fullmatch(pattern, said)
-                if match and all(
-                    self._listed(slot_types.get(parts[int(group[1:])], ""), value)
-                    for group, value in match.groupdict().items()
+            for carrier in carriers:
+                found = carrier.match(words)
+                if found is not None and all(
+                    self._listed(slot_types.get(name, ""), said) for name, said in found.items()
                 ):
                     return True
         return False
-
-    def _listed(self, slot_type: str, words: str) -> bool:
-        return any(words == s.replace(".", "") for v in self.types.get(slot_type, []) for s in v.spoken)
 
     # -- leave-one-out -----------------------------------------------------------------------------------
 
@@ -399,8 +420,7 @@ class Router:
             intent, top, row = self._choose(similarities, excluded)
             routed = FALLBACK if top < self.threshold else intent
             if routed != sample.intent:
-                neighbour = self.samples[row] if row >= 0 else None
-                found.append(Confusion(sample, routed, neighbour, top))
+                found.append(Confusion(sample, routed, self.samples[row], top))
         return found
 
     def leave_one_out_best(self) -> list[float]:
@@ -421,9 +441,33 @@ class Router:
         return [float((self._matrix @ v).max()) for v in vectors]
 
 
-def _pieces(index: int, part: str) -> list[str]:
-    """A carrier split on its slots: literal parts as words, each slot name as one piece."""
-    return [part] if index % 2 else _words(part)
+@functools.cache
+def router_for(locale: str) -> Router:
+    """The locale's router over its generated model, built once per process and shared."""
+    return Router(locale)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """The similarities behind THRESHOLD: of each sample left out, and of each off-domain phrase."""
+
+    threshold: float
+    samples: tuple[float, ...]
+    off_domain: tuple[float, ...]
+
+    @property
+    def off_domain_admitted(self) -> int:
+        return sum(s >= self.threshold for s in self.off_domain)
+
+    @property
+    def samples_below(self) -> float:
+        return sum(s < self.threshold for s in self.samples) / len(self.samples)
+
+
+def calibrate(router: Router) -> Calibration:
+    return Calibration(
+        router.threshold, tuple(router.leave_one_out_best()), tuple(router.best_similarities(OUT_OF_DOMAIN))
+    )
 
 
 def _trim(words: list[str]) -> list[str]:
@@ -434,35 +478,13 @@ def _trim(words: list[str]) -> list[str]:
     return words
 
 
-def align(phrase: Sequence[str], carrier: str) -> tuple[int, dict[str, list[str]]]:
-    """How many literal carrier words the phrase follows in order, and the words at each slot."""
-    tokens: list[str] = []
-    for i, part in enumerate(_SLOT.split(carrier)):
-        tokens.extend([f"{{{part}}}"] if i % 2 else _words(part))
-    matcher = difflib.SequenceMatcher(None, list(phrase), tokens, autojunk=False)
-    blocks = [b for b in matcher.get_matching_blocks() if b.size]
-    matched = sum(b.size for b in blocks)
-    literal = sum(1 for t in tokens if not t.startswith("{"))
-    spans: dict[str, list[str]] = {}
-    for position, token in enumerate(tokens):
-        slot = re.fullmatch(r"\{(\w+)\}", token)
-        if not slot:
-            continue
-        before = [b for b in blocks if b.b + b.size <= position]
-        after = [b for b in blocks if b.b > position]
-        start = before[-1].a + before[-1].size if before else 0
-        end = after[0].a if after else len(phrase)
-        spans[slot.group(1)] = list(phrase[start:end]) if end > start else []
-    return 2 * matched - literal, spans
-
-
-def best_alignment(phrase: Sequence[str], carriers: Sequence[str]) -> dict[str, list[str]]:
+def best_alignment(phrase: Sequence[str], carriers: Sequence[Carrier]) -> dict[str, list[str]]:
     """The slot words under the carrier the phrase follows best: Alexa fills a slot when it can, so a
     carrier that leaves words for every slot beats one that leaves none; then the most literal words
     followed; then the shorter slot value."""
     best: tuple[tuple[bool, int, int], dict[str, list[str]]] | None = None
     for carrier in carriers:
-        score, spans = align(phrase, carrier)
+        score, spans = carrier.align(phrase)
         heard = all(_trim(list(w)) for w in spans.values())
         rank = (heard, score, -sum(len(w) for w in spans.values()))
         if best is None or rank > best[0]:

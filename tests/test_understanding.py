@@ -8,13 +8,27 @@ target of 97% right with no false "not in the leaflet", no echo and no invented 
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from evaluation import judge
-from evaluation.router import FALLBACK, Router, align, best_alignment, normalise
+from evaluation.__main__ import problems
+from evaluation.router import (
+    FALLBACK,
+    MAX_OFF_DOMAIN_ADMITTED,
+    MAX_SAMPLES_BELOW,
+    Carrier,
+    Router,
+    best_alignment,
+    calibrate,
+    normalise,
+    router_for,
+)
+from evaluation.terms import terms_in
 from skill.envelopes import LOCALES
 from skill.local import Turn
 
@@ -23,7 +37,6 @@ FLOOR_RIGHT = 0.97
 MAX_FALSE_NOT_IN_LEAFLET = 0
 MAX_ECHOES = 0
 MAX_INVENTED = 0
-TARGET_RIGHT = 0.97
 
 KEY = re.compile(
     r"(topic|more|fact|part|not_covered|social|reask):[a-z_]+|not_covered|unknown_part|fallback|help|welcome|goodbye"
@@ -68,7 +81,7 @@ def test_every_kind_of_question_is_asked() -> None:
 
 # -- the router, on a hand-made model --------------------------------------------------------------------
 
-TOY_MODEL = {
+TOY_MODEL: dict[str, Any] = {
     "intents": [
         {
             "name": "MuscleIntent",
@@ -98,10 +111,22 @@ def toy() -> Router:
 
 def test_alignment_finds_the_words_where_the_slot_stands() -> None:
     words = ["could", "they", "inject", "my", "traps"]
-    assert align(words, "can you inject my {muscle}")[1] == {"muscle": ["traps"]}
-    carriers = ["what is the {muscle}", "tell me about my {muscle}"]
+    assert Carrier.parse("can you inject my {muscle}").align(words)[1] == {"muscle": ["traps"]}
+    carriers = [Carrier.parse("what is the {muscle}"), Carrier.parse("tell me about my {muscle}")]
     phrase = ["tell", "me", "about", "my", "upper", "traps", "please"]
     assert best_alignment(phrase, carriers) == {"muscle": ["upper", "traps", "please"]}
+
+
+def test_a_carrier_matches_its_literal_words_around_open_slots() -> None:
+    carrier = Carrier.parse("can you inject my {muscle} today", "MuscleIntent")
+    assert carrier.slots == ("muscle",) and carrier.literal == 5
+    cases = {
+        "can you inject my upper traps today": {"muscle": "upper traps"},
+        "can you inject my today": None,
+        "could you inject my traps today": None,
+    }
+    for phrase, slots in cases.items():
+        assert carrier.match(phrase.split()) == slots, phrase
 
 
 def test_a_listed_synonym_resolves_to_its_id(toy: Router) -> None:
@@ -121,6 +146,25 @@ def test_unlisted_words_fill_the_slot_without_a_match(toy: Router) -> None:
     assert route.intent == "MuscleIntent"
     fill = route.slots["muscle"]
     assert (fill.value, fill.resolved_id) == ("calf muscle", None)
+
+
+def test_words_that_contain_a_listed_value_are_sent_as_heard_without_a_match(toy: Router) -> None:
+    """Alexa resolves only words that are a value or synonym; it never swaps in a value found inside."""
+    for phrase, heard in (
+        ("can you inject my upper traps muscle", "upper traps muscle"),
+        ("tell me about my sore trapezius", "sore trapezius"),
+    ):
+        fill = toy.route(phrase).slots["muscle"]
+        assert (fill.value, fill.resolved_id, fill.resolved_name) == (heard, None, None), phrase
+    assert toy.resolve("MUSCLE", ["my", "trapezius"]).resolved_id is None
+    assert toy.resolve("MUSCLE", ["upper", "traps"]).resolved_id == "trapezius"
+
+
+def test_a_sample_filled_with_listed_words_is_a_copy(toy: Router) -> None:
+    assert toy.copies_a_sample("What is the Q. L.?")
+    assert toy.copies_a_sample("how much does it cost")
+    assert not toy.copies_a_sample("what is the upper traps muscle")
+    assert not toy.copies_a_sample("how much does it really cost")
 
 
 def test_a_slotless_sample_sends_every_slot_empty(toy: Router) -> None:
@@ -154,11 +198,37 @@ def test_an_unmatched_word_read_back_is_an_echo() -> None:
     turn = _turn("I can't tell you about your earlobe from the leaflet.")
     assert judge.echoed_words(turn, ["my earlobe"]) == ("earlobe",)
     assert judge.echoed_words(turn, ["the leaflet"]) == ()  # the reviewed content says "leaflet" itself
+    assert judge.echoed_words(turn, [None]) == ()
+
+
+def test_short_words_read_back_are_echoes_too() -> None:
+    shown = ["The leaflet doesn't mention your jaw.", "<speak>Or your toe, or your ear.</speak>"]
+    assert judge.echoed_words(shown, ["my jaw", "big toe", "left ear", "it"]) == ("ear", "jaw", "toe")
+
+
+def test_only_what_the_skill_can_say_or_show_counts_as_reviewed() -> None:
+    """content.json also holds mention keys, ids, intent names and IPA, which the skill never says."""
+    assert "belly" in json.loads(judge.CONTENT.read_text(encoding="utf-8"))["mentions"]
+    assert judge.echoed_words(["Your belly is not in the leaflet."], ["my belly"]) == ("belly",)
+    reviewed = judge.reviewed_words()
+    assert {"belly", "intent", "generated"}.isdisjoint(reviewed)
+    assert {"leaflet", "neck", "doctor", "hear"} <= reviewed
 
 
 def test_a_medical_term_missing_from_the_leaflet_is_invented() -> None:
     assert judge.invented_terms(_turn("It contains lidocaine and a corticosteroid.")) == ("lidocaine",)
     assert judge.invented_terms(_turn("A local anesthetic, sometimes with a steroid.")) == ()
+
+
+def test_terms_match_whole_words_and_stems_only_where_marked() -> None:
+    assert judge.invented_terms(["It can help a slipped disc."]) == ("disc",)
+    assert judge.invented_terms(["It may contain hydrocortisone."]) == ("hydrocortisone",)
+    assert judge.invented_terms(["Relief lasts about three months."]) == ("month", "three")
+    assert judge.invented_terms(["Relief lasts 6 weeks, for 80 percent."]) == ("6", "80", "percent", "week")
+    # The leaflet's own words: "discomfort" is no disc, "palpating" is the stem "palpat*", "one" is said.
+    assert judge.invented_terms(["For discomfort, palpating finds one or more knots."]) == ()
+    assert terms_in("spinal discs and vertebrae, but no discomfort") == {"spinal", "disc", "vertebra*"}
+    assert terms_in("the sciatica of the sciatic nerve") == {"sciatica", "sciatic", "nerve"}
 
 
 def test_outcomes_fall_in_exactly_one_column() -> None:
@@ -202,9 +272,35 @@ def test_the_skill_names_every_answer(outcomes: list[judge.Outcome]) -> None:
     assert not unnamed
 
 
+def test_the_threshold_keeps_its_documented_calibration() -> None:
+    """The bounds evaluation/router.py's docstring states, measured as `--calibrate` does."""
+    found = calibrate(router_for("en-US"))
+    assert len(found.off_domain) == 24
+    assert found.off_domain_admitted <= MAX_OFF_DOMAIN_ADMITTED
+    assert found.samples_below <= MAX_SAMPLES_BELOW
+
+
 def test_the_confusion_report_lists_intent_pairs() -> None:
-    report = judge.confusion_report(Router("en-US"))
+    """An intent with one sample, left out, can only land elsewhere: here on the other way to ask the cost."""
+    intents = [*TOY_MODEL["intents"], {"name": "PriceIntent", "samples": ["what does it cost"]}]
+    report = judge.confusion_report(Router("en-US", model={**TOY_MODEL, "intents": intents}, built_in={}))
     assert report.startswith("Leave-one-out confusions (en-US):")
+    assert "\n  PriceIntent -> CostIntent: 1\n      'what does it cost' ~ 'how much does it cost' (" in report
+
+
+def _totals(right: int, **counts: int) -> judge.Totals:
+    fields = {"wrong": 0, "fallback": 0, "false_not_in_leaflet": 0, "unknown": 0, "echoes": 0, "invented": 0}
+    return judge.Totals(total=100, right=right, **{**fields, **counts})
+
+
+def test_the_floor_and_the_limits_decide_what_fails() -> None:
+    assert problems(_totals(97), floor=0.97, max_false_nil=0, max_echoes=0, max_invented=0) == []
+    assert problems(_totals(96), floor=0.97) == ["right 96.0% is below the floor 97.0%"]
+    assert problems(_totals(90, invented=3, echoes=1), floor=0.0, max_invented=2) == ["invented: 3 > 2"]
+    assert problems(_totals(90, false_not_in_leaflet=1, echoes=1), max_false_nil=0, max_echoes=0) == [
+        "false 'not in the leaflet': 1 > 0",
+        "echoes: 1 > 0",
+    ]
 
 
 def test_the_floor_fails_the_command(capsys: pytest.CaptureFixture[str]) -> None:
@@ -212,3 +308,5 @@ def test_the_floor_fails_the_command(capsys: pytest.CaptureFixture[str]) -> None
 
     assert main(["--locale", "en-IN", "--floor", "1.01", "--quiet"]) == 1
     assert "below the floor" in capsys.readouterr().err
+    assert main(["--locale", "en-IN", "--floor", "0", "--quiet"]) == 0
+    assert "FAIL" not in capsys.readouterr().err
