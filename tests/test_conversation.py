@@ -22,7 +22,7 @@ FACTS = {
     "BenefitsIntent": ["myofascial pain", "lower back", "neck", "shoulders", "arms", "legs", "diagnostic"],
     "TriggerPointsIntent": ["tender to pressure", "pain on movement", "knots"],
     "FindingTriggerPointsIntent": ["palpating", "twitch response", "referred pain"],
-    "InjectedMedicineIntent": ["local an", "corticosteroid"],  # anaesthetic / anesthetic, per locale
+    "InjectedMedicineIntent": ["corticosteroid"],  # "local an(a)esthetic", per locale: test_pronunciation
     "PainLocationsIntent": ["lower back", "buttocks", "neck"],
     "PiriformisSyndromeIntent": ["piriformis muscle", "sciatic nerve", "numbness", "back of your leg"],
     "WhenRecommendedIntent": ["lower back pain", "caused by muscles", "painkillers", "physical therapy"],
@@ -96,15 +96,6 @@ def test_a_body_part_the_leaflet_does_not_mention_gets_an_honest_answer(talk: Ta
     for word in heard.split():
         if len(word) > 3:
             assert word not in text, f"read back what was heard: {word!r}"
-    assert_stays_open(turn)
-
-
-def test_an_empty_body_part_is_asked_for_again(talk: Talk) -> None:
-    turn = talk().intent("BodyPartIntent", {"bodyPart": SlotFill(None)})
-    assert said(turn).endswith("?"), "an empty slot gets a question, not a statement"
-    elicit = [d for d in turn.directives if d.get("type") == "Dialog.ElicitSlot"]
-    assert len(elicit) == 1 and elicit[0]["slotToElicit"] == "bodyPart"
-    assert elicit[0]["updatedIntent"]["name"] == "BodyPartIntent"
     assert_stays_open(turn)
 
 
