@@ -30,8 +30,23 @@ def normalise(text: str) -> str:
     """Lower-case words separated by single spaces: spelt-out letters joined ("q. l." and "QL": "ql"),
     possessives dropped ("my butt's sore": "my butt sore")."""
     lowered = _SPELT_LETTERS.sub(lambda match: re.sub(r"[.\s]", "", match.group(0)) + " ", text.lower())
-    words = _NOT_WORD.sub(" ", _POSSESSIVE.sub("", lowered)).split()
-    return " ".join(word.strip("'") for word in words if word.strip("'"))
+    words = [word.strip("'") for word in _NOT_WORD.sub(" ", _POSSESSIVE.sub("", lowered)).split()]
+    words = [word for word in words if word]
+    return " ".join(_join_letters(words))
+
+
+def _join_letters(words: list[str]) -> list[str]:
+    """Letters heard one by one ("q l") as the word they spell ("ql"); "a" and "i" stay words."""
+    joined: list[str] = []
+    spelling = False
+    for word in words:
+        letter = len(word) == 1 and word.isalpha() and word not in ("a", "i")
+        if letter and spelling:
+            joined[-1] += word
+        else:
+            joined.append(word)
+        spelling = letter
+    return joined
 
 
 def find_mention(

@@ -29,10 +29,10 @@ def answers_with_sources(content: Content) -> Iterator[tuple[str, str, tuple[str
         yield f"topic {topic.id}", topic.speech, topic.sources
         if topic.more:
             yield f"topic {topic.id} (more)", topic.more, topic.sources
-    for fact in content.facts:
-        yield f"fact {fact.id}", fact.speech, fact.sources
+    for fact in content.facts:  # a title is shown on the screen: it may name only what the answer may
+        yield f"fact {fact.id}", f"{fact.title}. {fact.speech}", fact.sources
     for part in content.body_parts:
-        yield f"body part {part.id}", part.speech, part.sources
+        yield f"body part {part.id}", f"{part.title}. {part.speech}", part.sources
     yield "unknown body part", content.unknown_part.speech, content.unknown_part.sources
 
 
