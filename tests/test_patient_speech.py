@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from evaluation.judge import echoed_words
 from skill.content import leaflet_text, load_content
 from skill.envelopes import LOCALES, SlotFill
 from skill.local import Conversation, Turn
@@ -98,7 +99,6 @@ def test_every_slot_sample_with_unlisted_words_is_understood_without_echo(
     the carrier itself names something ("injection into the ..."), what the carrier alone gets.
     Nothing unlisted is ever read back."""
     slot, slot_type = SLOT_INTENTS[intent]
-    reviewed = json.dumps(load_content().__dict__, default=str).lower()
 
     def answer_to(heard: str) -> tuple[str, Turn]:
         conversation = talk(screen=True)
@@ -118,11 +118,7 @@ def test_every_slot_sample_with_unlisted_words_is_understood_without_echo(
                 # words name may take either place.
                 allowed = {carrier_alone} if expected == "fallback" else {expected, carrier_alone}
             assert got in allowed, f"{heard!r} in {intent}: {got}"
-            screen = json.dumps([d.get("datasources") for d in turn.directives]).lower()
-            shown = " ".join([said(turn), str(turn.card_text).lower(), screen])
-            for word in re.findall(r"[a-z']{4,}", words):
-                if not re.search(rf"\b{word}\b", reviewed):
-                    assert not re.search(rf"\b{word}\b", shown), f"{heard!r}: read back {word!r}"
+            assert echoed_words(turn, [heard]) == (), f"{heard!r} was read back"
             assert turn.ends_session is False
 
 
