@@ -11,7 +11,7 @@ import pytest
 from skill.envelopes import LOCAL_DEVICE_ID, LOCAL_USER_ID, LOCALES, SlotFill
 from skill.local import Conversation, Turn
 from skill.speech import rate_percent
-from tests.speech_text import spoken_text
+from tests.speech_text import said, spoken_text
 
 Talk = Callable[..., Conversation]
 
@@ -35,10 +35,6 @@ MUSCLE_PLACES = {
     "quadratus_lumborum": "deep muscle in your lower back",
 }
 FOUR_MUSCLES = ["trapezius", "levator scapulae", "gluteus medius", "quadratus lumborum"]
-
-
-def said(turn: Turn) -> str:
-    return spoken_text(turn.speech).lower()
 
 
 def assert_stays_open(turn: Turn) -> None:

@@ -14,7 +14,7 @@ from evaluation.judge import echoed_words
 from skill.content import leaflet_text, load_content
 from skill.envelopes import LOCALES, SlotFill
 from skill.local import Conversation, Turn
-from tests.speech_text import spoken_text
+from tests.speech_text import said, spoken_text
 from tests.ssml_corpus import SLOT_INTENTS
 
 Talk = Callable[..., Conversation]
@@ -35,10 +35,6 @@ LEAFLET_SILENT = ("doesn't say", "doesn't mention", "doesn't cover", "not in the
 def leaflet_anatomy() -> list[str]:
     leaflet = " ".join(leaflet_text().lower().split())
     return [word for word in ANATOMY if re.search(rf"\b{re.escape(word)}\b", leaflet)]
-
-
-def said(turn: Turn) -> str:
-    return spoken_text(turn.speech).lower()
 
 
 def answered(conversation: Conversation) -> str:
