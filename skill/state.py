@@ -118,7 +118,9 @@ class SessionState:
         self._attributes[LAST] = spoken.to_attributes()
 
     def note_answered(self, key: str) -> None:
-        """What kind of answer this turn gave (no words of the listener's, only the skill's own key)."""
+        """What kind of answer this turn gave (the skill's own key, no words of the listener's). The skill
+        never reads it back: it is the observable record the tests and the understanding evaluation
+        judge a response by, so they need no guesses from its wording."""
         self._attributes[ANSWERED] = key
 
     def decline_offer(self) -> None:
