@@ -58,9 +58,11 @@ def find_mention(
     """What the known phrases inside `text` stand for, the best first, or None when it holds none:
     - a meaning of the slot's `own` kind ("trigger points in my knee" in a body-part slot is about the
       knee), unless it only says the part is vague;
+    - then anything over a `broad` topic, which is usually the question's setting, not its subject
+      ("can pregnant women have trigger point injections" is about pregnancy);
     - then the longest phrase ("lower back pain" over "back");
-    - then a specific subject over words that only show what the leaflet lacks ("my knee and my neck"
-      is the neck), and over a `broad` topic ("does the injection hurt" is about pain)."""
+    - then a subject the leaflet covers over words that only show what it lacks ("my knee and my
+      neck" is the neck)."""
     if not text:
         return None
     words = normalise(text).split()
@@ -73,14 +75,14 @@ def find_mention(
     if not found:
         return None
 
-    def rank(candidate: tuple[str, int]) -> tuple[bool, bool, int, bool, bool]:
+    def rank(candidate: tuple[str, int]) -> tuple[bool, bool, bool, int, bool]:
         meaning, size = candidate
         return (
             meaning == VAGUE,
             bool(own) and meaning not in own,
+            meaning in broad,
             -size,
             meaning in HONEST_NO,
-            meaning in broad,
         )
 
     return min(found, key=rank)[0]

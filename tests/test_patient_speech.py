@@ -342,3 +342,10 @@ def test_repeat_keeps_the_screens_buttons_in_order(talk: Talk) -> None:
     assert buttons(conversation.intent("AMAZON.RepeatIntent")) == buttons(first)
     more = conversation.intent("TellMeMoreIntent")
     assert buttons(conversation.intent("AMAZON.RepeatIntent")) == buttons(more)
+
+
+def test_a_broad_topic_named_in_passing_gives_way_to_the_subject_asked_about(talk: Talk) -> None:
+    conversation = talk()
+    heard = SlotFill("pregnant women having trigger point injections", slot_type="SUBJECT")
+    conversation.intent("SubjectIntent", {"subject": heard})
+    assert answered(conversation) == "not_covered:pregnancy"
