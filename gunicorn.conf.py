@@ -1,4 +1,4 @@
-"""gunicorn settings for the web service: ``gunicorn -c gunicorn.conf.py skill.wsgi:app``.
+"""gunicorn settings for the web service: ``gunicorn -c gunicorn.conf.py skill.web.wsgi:app``.
 
 Put TLS in front (a reverse proxy or load balancer): Alexa only calls https endpoints with a
 trusted certificate. Every setting can be overridden on the command line or via the env below.

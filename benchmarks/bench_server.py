@@ -2,7 +2,7 @@
 
 Shared by benchmarks/run.py (requests per second) and tests/test_soak.py (memory over thousands of
 requests), so both measure the production server configuration the same way; tests/test_web_serve.py
-uses it to start the production app (skill.wsgi:app) the same way too.
+uses it to start the production app (skill.web.wsgi:app) the same way too.
 """
 
 from __future__ import annotations

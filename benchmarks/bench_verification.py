@@ -23,7 +23,7 @@ from cryptography.x509.verification import Store
 from events import intent_event
 from report import VERIFY_OVERHEAD, Row, Side, at_least, compare, interleave
 
-from skill.verification import AlexaRequestVerifier, store_from_pem
+from skill.web.verification import AlexaRequestVerifier, store_from_pem
 
 HERE = Path(__file__).resolve().parent
 

@@ -1,4 +1,4 @@
-"""Bench-only WSGI app for gunicorn: ``skill.wsgi`` always trusts certifi's roots and fetches over
+"""Bench-only WSGI app for gunicorn: ``skill.web.wsgi`` always trusts certifi's roots and fetches over
 HTTPS, so it cannot accept requests signed by a test CA without the network. This module builds the
 same ``create_app`` with verification on (trusting the root in ``BENCH_ROOT_PEM`` and serving the
 chain in ``BENCH_CHAIN_PEM`` from memory, as a warmed production cache would) or off
@@ -14,8 +14,8 @@ from cryptography import x509
 from cryptography.x509.verification import Store
 from flask import Flask
 
-from skill.verification import AlexaRequestVerifier
-from skill.web import create_app
+from skill.web.service import create_app
+from skill.web.verification import AlexaRequestVerifier
 
 
 def build_app() -> Flask:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from skill import envelopes
-from skill.envelopes import Session
+from skill.tools import envelopes
+from skill.tools.envelopes import Session
 
 
 def launch_event() -> dict[str, Any]:
@@ -14,7 +14,7 @@ def launch_event() -> dict[str, Any]:
 
 def intent_event() -> dict[str, Any]:
     """A mid-conversation question: the session carries the attributes our launch answer set."""
-    from skill.local import Conversation
+    from skill.tools.local import Conversation
 
     talk = Conversation()
     talk.launch()

@@ -35,7 +35,7 @@ from bench_verification import bench_instructions, bench_verify  # noqa: E402
 from events import intent_event, launch_event  # noqa: E402
 from report import Row, Side, at_most, compare, interleave, render  # noqa: E402
 
-from skill.lambda_package import load_handler_module  # noqa: E402
+from skill.tools.lambda_package import load_handler_module  # noqa: E402
 
 DOC = ROOT / "docs" / "performance.md"
 BEGIN, END = "<!-- BEGIN BENCHMARK RESULTS -->", "<!-- END BENCHMARK RESULTS -->"

@@ -15,10 +15,10 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from cryptography.x509.verification import Store
 from flask import Flask
 
-from skill.verification import AlexaRequestVerifier, Headers
-from skill.verification.chain import trusted_signer
-from skill.verification.envelope import EnvelopeFacts
-from skill.web import create_app
+from skill.web.service import create_app
+from skill.web.verification import AlexaRequestVerifier, Headers
+from skill.web.verification.chain import trusted_signer
+from skill.web.verification.envelope import EnvelopeFacts
 
 MODES = {"on": "verify on", "floor": "RSA check only", "off": "verify off"}
 """Mode -> the label its side carries in the table."""

@@ -11,7 +11,7 @@ import numpy as np
 
 from evaluation import judge
 from evaluation.router import calibrate, router_for
-from skill.envelopes import LOCALES
+from skill.tools.envelopes import LOCALES
 
 
 def problems(

@@ -1,7 +1,7 @@
 """Plays each phrasing of the evaluation set through the skill and judges the answer it got.
 
 Each phrasing is routed by `evaluation.router` (never by the skill's own matcher), wrapped in a real
-request envelope and sent in-process to `skill.app.create_skill`, as the first question after a launch
+request envelope and sent in-process to `skill.runtime.app.create_skill`, as the first question after a launch
 in a fresh session on a device with a screen, unless the entry says it follows another phrasing
 (`after:`). The skill names what it answered in the session attribute `answered`; that key is compared
 with the entry's `expect`.
@@ -23,11 +23,11 @@ from ask_sdk_core.skill import CustomSkill
 
 from evaluation.router import FALLBACK, Router, router_for
 from evaluation.terms import quantities_in, terms_in
-from skill.envelopes import SlotFill
-from skill.local import Conversation, Turn
+from skill.tools.envelopes import SlotFill
+from skill.tools.local import Conversation, Turn
 
 PHRASINGS = Path(__file__).resolve().parent / "phrasings.yaml"
-CONTENT = Path(__file__).resolve().parent.parent / "skill" / "data" / "content.json"
+CONTENT = Path(__file__).resolve().parent.parent / "skill" / "runtime" / "data" / "content.json"
 LEAFLET = Path(__file__).resolve().parent.parent / "skill" / "data" / "leaflet.txt"
 UNKNOWN = "unknown"
 LEAFLET_ANSWERS = ("topic:", "more:", "fact:", "part:")
@@ -230,7 +230,7 @@ class Player:
 
 def evaluate(entries: Sequence[Entry], skill: CustomSkill | None = None) -> list[Outcome]:
     if skill is None:
-        from skill.app import create_skill
+        from skill.runtime.app import create_skill
 
         skill = create_skill()
     player = Player(skill)

@@ -1,4 +1,4 @@
-"""A stand-in for Alexa's NLU, independent of the skill's own matcher (`skill.nlu`).
+"""A stand-in for Alexa's NLU, independent of the skill's own matcher (`skill.tools.nlu`).
 
 It reads the generated interaction model of one locale (`interaction_models/<locale>.json`) plus the
 phrases model.yaml keeps for built-in intents (`resolver_only`), and nothing else: no intent, slot or
@@ -56,7 +56,7 @@ from typing import Any
 import numpy as np
 
 from evaluation.embedding import Embedder, Vectors, shared_embedder
-from skill.envelopes import SlotFill
+from skill.tools.envelopes import SlotFill
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / "interaction_models"
@@ -220,7 +220,7 @@ def load_interaction_model(locale: str) -> Mapping[str, Any]:
 
 def resolver_only_phrases() -> dict[str, list[str]]:
     """Phrases for built-in intents, which Alexa knows and the exported model leaves out."""
-    from skill.model_builder import load_source
+    from skill.tools.model_builder import load_source
 
     raw = load_source().get("resolver_only") or {}
     return {str(name): [str(p) for p in phrases] for name, phrases in raw.items()}

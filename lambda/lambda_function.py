@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from skill.app import create_skill_builder, skill_id_from_env
+from skill.runtime.app import create_skill_builder, skill_id_from_env
 
 # The SDK's own wrapper: deserialise the envelope, check the skill ID, dispatch, serialise the answer.
 _handle: Callable[..., Any] = create_skill_builder(skill_id_from_env()).lambda_handler()

@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
 
-from skill.lambda_package import (
+from skill.tools.lambda_package import (
     DEFAULT_OUTPUT,
     DEFAULT_SKILL_PACKAGE_OUTPUT,
     PROJECT_ROOT,

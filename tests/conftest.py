@@ -7,8 +7,8 @@ from collections.abc import Callable
 import pytest
 from ask_sdk_core.skill import CustomSkill
 
-from skill.app import create_skill
-from skill.local import Conversation
+from skill.runtime.app import create_skill
+from skill.tools.local import Conversation
 
 
 @pytest.fixture(scope="session")

@@ -19,8 +19,8 @@ import yaml
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from skill import envelopes
-from skill.model_builder import build_model
+from skill.tools import envelopes
+from skill.tools.model_builder import build_model
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "200"))

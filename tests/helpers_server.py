@@ -1,7 +1,9 @@
 """The skill's web service on a free loopback port, for tests that need a real HTTP endpoint.
 
-Runs `skill.web.create_app(verify=False)` (unsigned requests are fine on 127.0.0.1 only) in a background
-thread with werkzeug's server, and shuts it down when the `with` block ends, whatever happened inside.
+Runs `skill.web.service.create_app(verify=False)` (unsigned requests are fine on 127.0.0.1 only) in a
+background thread with werkzeug's server, and shuts it down when the `with` block ends, whatever
+happened inside.
+
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from contextlib import contextmanager
 
 from werkzeug.serving import make_server
 
-from skill.web import create_app
+from skill.web.service import create_app
 
 HOST = "127.0.0.1"
 READY_TIMEOUT_S = 30.0

@@ -23,8 +23,8 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from cryptography.x509.verification import Store
 
-from skill import envelopes
-from skill.verification import AlexaRequestVerifier, RequestVerificationError
+from skill.tools import envelopes
+from skill.web.verification import AlexaRequestVerifier, RequestVerificationError
 
 ECHO_API = "echo-api.amazon.com"
 # A fixed "now" keeps certificate validity windows and request timestamps reproducible.
@@ -272,7 +272,7 @@ def envelope(
     session_app_id: str | None = None,
     request_type: str = "LaunchRequest",
 ) -> bytes:
-    """``skill.envelopes``' envelope at a fixed time, naming the application IDs given (None: left out)."""
+    """An envelope from ``skill.tools.envelopes`` at a fixed time, naming the given application IDs."""
     request = {"type": request_type, "locale": "en-US", "timestamp": timestamp.strftime("%Y-%m-%dT%H:%M:%SZ")}
     body = envelopes.envelope(request, session=envelopes.Session(), skill_id=app_id or "")
     if app_id is None:

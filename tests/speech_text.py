@@ -1,7 +1,7 @@
 """What a listener hears from the skill's SSML, for tests.
 
-Kept apart from skill.speech.ssml_to_text on purpose: the tests read speech with their own parser, so a
-bug in the skill's converter cannot hide the same bug in what the tests check.
+Kept apart from skill.runtime.speech.ssml_to_text on purpose: the tests read speech with their own parser, so
+a bug in the skill's converter cannot hide the same bug in what the tests check.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from xml.etree import ElementTree
 
 if TYPE_CHECKING:
-    from skill.local import Turn
+    from skill.tools.local import Turn
 
 
 def spoken_text(ssml: str | None) -> str:

@@ -12,13 +12,13 @@ import functools
 
 import pytest
 
-from skill import apl
-from skill.content import Content, load_content
-from skill.envelopes import LOCALES, SlotFill
-from skill.local import Conversation, Turn
-from skill.model_builder import build_model
-from skill.replies import help_pages
-from skill.state import ANSWERED
+from skill.runtime import apl
+from skill.runtime.content import Content, load_content
+from skill.runtime.replies import help_pages
+from skill.runtime.state import ANSWERED
+from skill.tools.envelopes import LOCALES, SlotFill
+from skill.tools.local import Conversation, Turn
+from skill.tools.model_builder import build_model
 
 ENDINGS = ("AMAZON.StopIntent", "AMAZON.CancelIntent", "AMAZON.NavigateHomeIntent")
 SLOT_INTENTS = {"BodyPartIntent": ("bodyPart", "BODY_PART"), "SubjectIntent": ("subject", "SUBJECT")}
@@ -140,7 +140,7 @@ class Recorder:
 
         talk = self.conversation(level)
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr("skill.handlers.topics.topic_answer", broken)
+            patch.setattr("skill.runtime.handlers.topics.topic_answer", broken)
             turn = self.keep(talk.intent(self.content.topics[0].intent))
         assert turn.speech and "sorry" in turn.speech.lower(), "the apology path was not reached"
 

@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 from ask_sdk_core.skill import CustomSkill
 
-from skill.envelopes import LOCALES, SlotFill
-from skill.lambda_package import PROJECT_ROOT
-from skill.local import Conversation, Turn
-from skill.model_builder import build_model
+from skill.tools.envelopes import LOCALES, SlotFill
+from skill.tools.lambda_package import PROJECT_ROOT
+from skill.tools.local import Conversation, Turn
+from skill.tools.model_builder import build_model
 from tests.node_tools import TOOLS, run_json_tool
 
 SCRIPT = TOOLS / "apl_check.js"
@@ -108,7 +108,7 @@ def test_every_screen_passes_apl_suggester_and_the_waiting_room_rules(screens: l
 def test_the_screens_checked_cover_every_kind_of_answer(screens: list[Screen]) -> None:
     """The check is only as good as what it is given: the welcome, every topic and its more, help,
     fallback, an uncovered question and a body part, in every locale."""
-    from skill.content import load_content
+    from skill.runtime.content import load_content
 
     content = load_content()
     titles_by_locale: dict[str, set[str]] = {}

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from skill import apl
-from skill.content import load_content
-from skill.envelopes import SlotFill
-from skill.local import Conversation, Turn
+from skill.runtime import apl
+from skill.runtime.content import load_content
+from skill.tools.envelopes import SlotFill
+from skill.tools.local import Conversation, Turn
 from tests.speech_text import spoken_text
 
 Talk = Callable[..., Conversation]

@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 from ask_sdk_core.skill import CustomSkill
 
-from skill import envelopes
-from skill.content import load_content
-from skill.envelopes import Session, SlotFill
-from skill.local import invoke
+from skill.runtime.content import load_content
+from skill.tools import envelopes
+from skill.tools.envelopes import Session, SlotFill
+from skill.tools.local import invoke
 
 
 def can_fulfill(skill: CustomSkill, name: str, slots: dict[str, SlotFill] | None = None) -> dict[str, Any]:

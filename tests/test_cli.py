@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from skill.cli import Speaker, main, request_for, run_chat
-from skill.local import Conversation, Turn
+from skill.tools.cli import Speaker, main, request_for, run_chat
+from skill.tools.local import Conversation, Turn
 from tests.helpers_server import running_skill
 
 # A patient's phrasing per topic, and a fact from the leaflet the answer must contain (en-US spelling).

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from skill.content import load_content, parse_content, read_data_file
-from skill.mentions import NOT_COVERED, UNKNOWN_PART, VAGUE, normalise
-from skill.model_builder import build_model
+from skill.runtime.content import load_content, parse_content, read_data_file
+from skill.runtime.mentions import NOT_COVERED, UNKNOWN_PART, VAGUE, normalise
+from skill.tools.model_builder import build_model
 
 
 def raw_content() -> dict[str, object]:
@@ -108,7 +108,7 @@ def test_every_intent_content_answers_is_in_the_model() -> None:
 
 
 def test_every_word_the_skill_understands_stands_for_something_it_can_answer() -> None:
-    """The compiled mention table (skill.mentions) only leads to answers content.yaml has."""
+    """The compiled mention table (skill.runtime.mentions) only leads to answers content.yaml has."""
     content = load_content()
     answerable = (
         {UNKNOWN_PART, NOT_COVERED, VAGUE}  # VAGUE: the skill asks which part
@@ -138,7 +138,7 @@ def test_optional_parts_may_be_left_out() -> None:
 def test_the_build_refuses_offering_a_missing_topic(section: str, field: str, value: str) -> None:
     import json
 
-    from skill.content import check_references, parse_content, read_data_file
+    from skill.runtime.content import check_references, parse_content, read_data_file
 
     raw = json.loads(read_data_file("content.json"))
     raw[section][0][field] = value

@@ -8,9 +8,9 @@ from collections.abc import Callable
 
 import pytest
 
-from skill.envelopes import LOCAL_DEVICE_ID, LOCAL_USER_ID, LOCALES, SlotFill
-from skill.local import Conversation, Turn
-from skill.speech import rate_percent
+from skill.runtime.speech import rate_percent
+from skill.tools.envelopes import LOCAL_DEVICE_ID, LOCAL_USER_ID, LOCALES, SlotFill
+from skill.tools.local import Conversation, Turn
 from tests.speech_text import said, spoken_text
 
 Talk = Callable[..., Conversation]
@@ -298,7 +298,7 @@ def test_repeat_with_a_garbage_remembered_answer_says_nothing_was_said(talk: Tal
 
 
 def test_a_handler_failure_is_apologised_for_in_speech(talk: Talk, monkeypatch: pytest.MonkeyPatch) -> None:
-    from skill.handlers import topics
+    from skill.runtime.handlers import topics
 
     def broken(*_: object) -> None:
         raise RuntimeError("boom")

@@ -39,8 +39,8 @@ from ask_sdk_core.exceptions import AttributesManagerException, SerializationExc
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from skill import envelopes
-from skill.lambda_package import load_handler_module
+from skill.tools import envelopes
+from skill.tools.lambda_package import load_handler_module
 from tests.fuzz_strategies import (
     EXAMPLES,
     FUZZ,

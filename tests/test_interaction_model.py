@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
-from skill import model_builder
-from skill.envelopes import LOCALES
-from skill.local import Conversation
-from skill.model_builder import build_model, generated_files, main, render, stale_files
-from skill.model_lint import lint_model
+from skill.tools import model_builder
+from skill.tools.envelopes import LOCALES
+from skill.tools.local import Conversation
+from skill.tools.model_builder import build_model, generated_files, main, render, stale_files
+from skill.tools.model_lint import lint_model
 from tests.speech_text import spoken_text
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "interaction_models"

@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from skill import envelopes
-from skill.lambda_package import PROJECT_ROOT, build_lambda_zip, is_pure_python_wheel
+from skill.tools import envelopes
+from skill.tools.lambda_package import PROJECT_ROOT, build_lambda_zip, is_pure_python_wheel
 from tests.pki import OTHER_SKILL_ID, SKILL_ID
 
 # Printed by the runner through `logging.debug`: seeing it on stderr proves records at every level get there.
@@ -102,10 +102,12 @@ def test_zip_holds_entry_point_skill_and_dependencies_at_its_root(lambda_zip: Pa
     assert "lambda_function.py" in entries
     assert {
         "skill/__init__.py",
-        "skill/app.py",
-        "skill/data/leaflet.txt",
-        "skill/data/content.json",
+        "skill/runtime/app.py",
+        "skill/runtime/data/content.json",
     } <= entries
+    # The runtime is the whole of what ships: no web service, tools or reviewed sources.
+    outside_runtime = [n for n in entries if n.startswith("skill/") and not n.startswith("skill/runtime/")]
+    assert outside_runtime == ["skill/__init__.py"]
     assert {"ask_sdk_core/__init__.py", "ask_sdk_model/__init__.py"} <= entries
     # The YAML parser is only needed to compile content.json; the Lambda reads the JSON.
     assert not [n for n in entries if n.startswith("yaml/")]
@@ -132,12 +134,8 @@ def test_zip_leaves_out_the_web_service_stack(lambda_zip: Path) -> None:
         "ask_sdk_webservice_support",
     ):
         assert package not in top_level
-    # Nor our own web service and tools, which could not even import there, or the YAML sources.
-    ours = set(names(lambda_zip))
-    for module in ("skill/web.py", "skill/wsgi.py", "skill/verification/verifier.py", "skill/cli.py"):
-        assert module not in ours
-    assert not any(name.endswith(".yaml") for name in ours)
-    assert {"skill/app.py", "skill/data/content.json", "skill/handlers/topics.py"} <= ours
+    # Nor the YAML sources: the runtime reads their compiled JSON.
+    assert not any(name.endswith(".yaml") for name in names(lambda_zip))
 
 
 def test_zip_is_deterministic(lambda_zip: Path, tmp_path: Path) -> None:

@@ -17,13 +17,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from skill import nlu
-from skill.cli import request_for
-from skill.envelopes import LOCALES, SlotFill
-from skill.local import Conversation
-from skill.model_builder import build_model, resolver_phrases, resolver_type_hints
-from skill.nlu import FALLBACK_INTENT, IntentMatch, SlotValue, resolve
-from skill.nlu.text import spoken_key
+from skill.tools import nlu
+from skill.tools.cli import request_for
+from skill.tools.envelopes import LOCALES, SlotFill
+from skill.tools.local import Conversation
+from skill.tools.model_builder import build_model, resolver_phrases, resolver_type_hints
+from skill.tools.nlu import FALLBACK_INTENT, IntentMatch, SlotValue, resolve
+from skill.tools.nlu.text import spoken_key
 
 SLOT = re.compile(r"\{(\w+)\}")
 

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 from evaluation.judge import echoed_words
-from skill.content import leaflet_text, load_content
-from skill.envelopes import LOCALES, SlotFill
-from skill.local import Conversation, Turn
+from skill.runtime.content import load_content
+from skill.tools.envelopes import LOCALES, SlotFill
+from skill.tools.local import Conversation, Turn
+from skill.tools.sources import leaflet_text
 from tests.speech_text import said, spoken_text
 from tests.ssml_corpus import SLOT_INTENTS
 

@@ -10,9 +10,9 @@ from xml.etree import ElementTree
 
 import pytest
 
-from skill.content import load_content
-from skill.envelopes import LOCALES
-from skill.local import Conversation
+from skill.runtime.content import load_content
+from skill.tools.envelopes import LOCALES
+from skill.tools.local import Conversation
 
 Talk = Callable[..., Conversation]
 

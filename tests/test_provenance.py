@@ -12,7 +12,8 @@ from collections.abc import Iterator
 import pytest
 
 from evaluation.terms import terms_in
-from skill.content import Content, leaflet_text, load_content
+from skill.runtime.content import Content, load_content
+from skill.tools.sources import leaflet_text
 
 
 def normalise(text: str) -> str:
@@ -110,10 +111,10 @@ def test_the_safety_answer_claims_no_more_than_the_leaflet() -> None:
 
 def test_the_skill_speaks_the_reviewed_file() -> None:
     """content.json (what the skill loads) is exactly the compiled content.yaml (what clinicians review)."""
-    from skill.content import compile_content, compiled_path
+    from skill.tools.sources import compile_content, compiled_path
 
     compiled = compiled_path().read_text(encoding="utf-8")
-    from skill.model_builder import mention_table
+    from skill.tools.model_builder import mention_table
 
     expected = compile_content(mention_table())
     assert compiled == expected, "run `tpi-skill build-models` after editing skill/data/content.yaml"

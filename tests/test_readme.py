@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from skill.cli import request_for
-from skill.local import Conversation
+from skill.tools.cli import request_for
+from skill.tools.local import Conversation
 from tests.speech_text import spoken_text
 
 README = Path(__file__).resolve().parent.parent / "README.md"

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from skill.lambda_package import DEFAULT_OUTPUT, PROJECT_ROOT
+from skill.tools.lambda_package import DEFAULT_OUTPUT, PROJECT_ROOT
 from tests.sam_template import TEMPLATE, load_template
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from skill.lambda_package import PROJECT_ROOT, stage_skill_package
+from skill.tools.lambda_package import PROJECT_ROOT, stage_skill_package
 from tests.sam_template import load_template
 
 PACKAGE = PROJECT_ROOT / "skill-package"

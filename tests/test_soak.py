@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from skill import envelopes
+from skill.tools import envelopes
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))

@@ -6,8 +6,8 @@ import re
 from collections.abc import Callable
 from xml.etree import ElementTree
 
-from skill.local import Conversation
-from skill.speech import join_list
+from skill.runtime.speech import join_list
+from skill.tools.local import Conversation
 from tests.speech_text import spoken_text
 from tests.ssml_corpus import every_ssml
 

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from skill.content import load_content
-from skill.envelopes import LOCALES
-from skill.model_builder import build_model
+from skill.runtime.content import load_content
+from skill.tools.envelopes import LOCALES
+from skill.tools.model_builder import build_model
 from tests.node_tools import TOOLS, run_json_tool
 from tests.speech_text import spoken_text
 from tests.ssml_corpus import answer_keys, every_ssml

@@ -32,8 +32,8 @@ from evaluation.router import (
     synthetic_slot_cases,
 )
 from evaluation.terms import terms_in
-from skill.envelopes import LOCALES
-from skill.local import Turn
+from skill.tools.envelopes import LOCALES
+from skill.tools.local import Turn
 
 # Floors (ratchets): raise them as the skill improves, never lower them to let a change through.
 FLOOR_RIGHT = 0.97

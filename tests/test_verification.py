@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.x509.verification import Store
 
-from skill.verification import (
+from skill.web.verification import (
     AlexaRequestVerifier,
     RequestVerificationError,
     check_application_id,

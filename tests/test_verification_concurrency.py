@@ -6,8 +6,8 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from skill.verification import RequestVerificationError
-from skill.web import create_app
+from skill.web.service import create_app
+from skill.web.verification import RequestVerificationError
 from tests import pki
 from tests.pki import OTHER_SKILL_ID, SKILL_ID, CountingFetcher, envelope, make_verifier, signed_headers
 

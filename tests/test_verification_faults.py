@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from skill.verification import RequestVerificationError, fetch_url
-from skill.web import create_app
+from skill.web.service import create_app
+from skill.web.verification import RequestVerificationError, fetch_url
 from tests import pki
 from tests.pki import SKILL_ID, envelope, make_verifier, signed_headers
 

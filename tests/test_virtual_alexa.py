@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from skill.model_builder import build_model
-from skill.speech import rate_percent
+from skill.runtime.speech import rate_percent
+from skill.tools.model_builder import build_model
 from tests.helpers_server import running_skill
 from tests.node_tools import TOOLS, node_command
 from tests.speech_text import spoken_text

@@ -15,14 +15,14 @@ from ask_sdk_model import Response
 from flask import Flask
 from flask.testing import FlaskClient
 
-from skill.envelopes import LOCAL_DEVICE_ID, LOCAL_USER_ID
-from skill.web import create_app
+from skill.tools.envelopes import LOCAL_DEVICE_ID, LOCAL_USER_ID
+from skill.web.service import create_app
 from tests import pki
 from tests.pki import OTHER_SKILL_ID, SKILL_ID, CountingFetcher, envelope, make_verifier, signed_headers
 
 LogCapture = pytest.LogCaptureFixture
 REFUSED = {"error": "request verification failed"}
-# Written out, not imported from skill.web, so a change to what the app answers fails these tests.
+# Written out, not imported from skill.web.service, so a change to what the app answers fails these tests.
 EMPTY_RESPONSE = {"version": "1.0", "response": {}}
 MAX_BODY_BYTES = 128 * 1024  # the documented cap on a request body
 
@@ -345,7 +345,7 @@ def test_verification_is_on_by_default(caplog: LogCapture) -> None:
 
 def test_default_verifier_does_not_trust_the_test_ca(caplog: LogCapture) -> None:
     """Production trusts certifi's roots only: a chain from our CA is refused even if fetched."""
-    from skill.verification import AlexaRequestVerifier
+    from skill.web.verification import AlexaRequestVerifier
 
     verifier = AlexaRequestVerifier(fetcher=CountingFetcher(), clock=lambda: pki.NOW)
     client = create_app(verifier=verifier).test_client()

@@ -1,4 +1,4 @@
-"""How the web service is started: ``serve()`` for the CLI, ``skill.wsgi`` and gunicorn for production."""
+"""How the web service is started: ``serve()`` for the CLI, ``skill.web.wsgi`` and gunicorn for production."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pytest
 from flask import Flask
 
 from benchmarks.bench_server import gunicorn
-from skill.serve import UnsafeServeError, check_serve_options, is_loopback, serve
-from skill.wsgi import build_app
+from skill.web.serve import UnsafeServeError, check_serve_options, is_loopback, serve
+from skill.web.wsgi import build_app
 from tests.pki import OTHER_SKILL_ID, SKILL_ID, envelope
 
 
@@ -104,13 +104,13 @@ def test_wsgi_app_verifies_and_reads_the_skill_id_from_the_environment(
 
 def test_gunicorn_starts_with_the_repo_config_and_serves() -> None:
     with tempfile.TemporaryFile() as log:
-        with gunicorn({"ALEXA_SKILL_ID": SKILL_ID}, app="skill.wsgi:app", log=log) as (port, _):
+        with gunicorn({"ALEXA_SKILL_ID": SKILL_ID}, app="skill.web.wsgi:app", log=log) as (port, _):
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as answer:
                 assert json.loads(answer.read()) == {"status": "ok"}
             request = urllib.request.Request(f"http://127.0.0.1:{port}/", data=envelope(), method="POST")
             with pytest.raises(urllib.error.HTTPError) as refused:
                 urllib.request.urlopen(request, timeout=5)
-            assert refused.value.code == 400  # unsigned: skill.wsgi verifies requests
+            assert refused.value.code == 400  # unsigned: skill.web.wsgi verifies requests
         log.seek(0)
         stderr = log.read()
     assert b"Traceback" not in stderr
