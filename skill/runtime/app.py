@@ -15,6 +15,29 @@ def skill_id_from_env() -> str | None:
     return os.environ.get(SKILL_ID_ENV, "").strip() or None
 
 
+ALLOW_ANY_SKILL_ENV = "ALEXA_ALLOW_ANY_SKILL"
+"""Exactly `1` lets a production entry point run without a skill ID, answering any skill's requests."""
+
+
+class MissingSkillId(RuntimeError):
+    """A production entry point was started without a skill ID and without the explicit opt-out."""
+
+
+def required_skill_id() -> str | None:
+    """The skill ID a production entry point (Lambda, gunicorn) must check, read once at start-up.
+
+    Refuses to start without one: a deployed skill that answers every skill's signed requests is a
+    misconfiguration nobody notices. `ALEXA_ALLOW_ANY_SKILL=1` is the documented way to mean it on purpose.
+    """
+    skill_id = skill_id_from_env()
+    if skill_id or os.environ.get(ALLOW_ANY_SKILL_ENV, "").strip() == "1":
+        return skill_id
+    raise MissingSkillId(
+        f"set {SKILL_ID_ENV} to your skill's ID (amzn1.ask.skill...), or {ALLOW_ANY_SKILL_ENV}=1 to answer"
+        " requests for any skill on purpose"
+    )
+
+
 def create_skill_builder(skill_id: str | None = None) -> SkillBuilder:
     """Return a builder with every handler registered; `skill_id` turns on the application ID check."""
     builder = SkillBuilder()
