@@ -1,22 +1,21 @@
-"""AWS Lambda entry point: the same skill object as the web service and the CLI.
+"""AWS Lambda entry point: the same skill as the web service and the CLI, built once per container.
 
-The handler is built once, at import, so warm invocations pay only for dispatch. When
-`ALEXA_SKILL_ID` is set, requests for any other skill are refused by the SDK's application ID check.
-Nothing from the request is logged here: no user, device or utterance ever reaches the logs.
+Refuses to start without `ALEXA_SKILL_ID` (`ALEXA_ALLOW_ANY_SKILL=1` opts out on purpose); with it,
+a request whose context or session names any other skill is refused. A genuine request the SDK
+cannot read (a request type newer than it) gets a valid empty response. Nothing from the request is
+logged here: no user, device or utterance ever reaches the logs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from skill.runtime.app import create_skill_builder, skill_id_from_env
+from skill.runtime.app import required_skill_id
+from skill.runtime.dispatch import Dispatcher
 
-# The SDK's own wrapper: deserialise the envelope, check the skill ID, dispatch, serialise the answer.
-_handle: Callable[..., Any] = create_skill_builder(skill_id_from_env()).lambda_handler()
+_skill = Dispatcher(required_skill_id())  # raises MissingSkillId: Lambda reports a failed init
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Answer one Alexa request envelope; raises when the skill ID check fails, so Alexa gets an error."""
-    response: dict[str, Any] = _handle(event, context)
-    return response
+    """Answer one Alexa request envelope; raises for another skill's request, so Alexa gets an error."""
+    return _skill.lambda_handler(event, context)

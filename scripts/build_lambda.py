@@ -2,9 +2,11 @@
 
 Usage: python scripts/build_lambda.py [--output dist/lambda.zip] [--skill-package-output build/skill-package]
                                      [--without-endpoint | --endpoint-arn ARN] [--no-skill-package]
+                                     [--python PATH-TO-CPYTHON-3.11]
 Deploy order: --without-endpoint then `ask deploy` (creates the skill ID); `sam deploy` with that ID;
 --endpoint-arn <SkillFunctionArn output> then `ask deploy` again.
-Needs network access to PyPI: dependencies are fetched as Lambda-platform wheels.
+Needs network access to PyPI: dependencies are fetched as Lambda-platform wheels. The zip's bytecode
+is compiled by a CPython of the Lambda runtime's version (3.11); the build stops if none is found.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a ch
 from skill.tools.lambda_package import (
     DEFAULT_OUTPUT,
     DEFAULT_SKILL_PACKAGE_OUTPUT,
+    LAMBDA_PYTHON_VERSION,
     PROJECT_ROOT,
     BuildError,
     build_lambda_zip,
@@ -40,6 +43,11 @@ def main(argv: list[str] | None = None) -> int:
         help="where to copy skill-package/ with its symlinks resolved",
     )
     parser.add_argument("--no-skill-package", action="store_true", help="build only the Lambda zip")
+    parser.add_argument(
+        "--python",
+        help=f"a CPython {LAMBDA_PYTHON_VERSION} to compile the zip's bytecode with (default: this one, "
+        f"else python{LAMBDA_PYTHON_VERSION} on PATH)",
+    )
     endpoint = parser.add_mutually_exclusive_group()
     endpoint.add_argument(
         "--endpoint-arn", help="the deployed function's ARN (SAM output SkillFunctionArn) for the manifest"
@@ -62,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(f"Skill package for ask deploy: {staged}")
     try:
-        zip_path = build_lambda_zip(args.output)
+        zip_path = build_lambda_zip(args.output, python=args.python)
     except (BuildError, subprocess.CalledProcessError) as error:
         print(f"build_lambda: {error}", file=sys.stderr)
         return 1

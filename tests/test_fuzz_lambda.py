@@ -14,11 +14,13 @@ reports an error, and Alexa then plays its generic error):
   ``response``, and for LaunchRequest, IntentRequest and APL UserEvent, speech the listener hears.
   That answer is never the skill's error apology (``phrases.error`` in skill/data/content.yaml): the
   apology means a handler crashed, and a listener who asked a valid question notices.
-* Anything else (garbage JSON, fields of the wrong type, enum values Alexa never sends, request
-  types newer than the installed SDK) is either answered the same way or refused by raising an
-  ``Exception`` (Lambda's error path); it must return or raise promptly, never take the process down.
-  Mostly that is ask-sdk's ``SerializationException``. Two other ways were found and are tolerated
-  here because Alexa never sends such envelopes: a JSON ``null`` event (``AttributesManagerException``),
+* An envelope of a request type newer than the installed SDK gets a valid empty response (as the web
+  service gives it).
+* Anything else (garbage JSON, fields of the wrong type, enum values Alexa never sends) is either
+  answered the same way or refused by raising an ``Exception`` (Lambda's error path); it must return
+  or raise promptly, never take the process down. Mostly that is ask-sdk's ``SerializationException``.
+  Two other ways were found and are tolerated here because Alexa never sends such envelopes: a JSON
+  ``null`` event (``AttributesManagerException``),
   and ask-sdk copying unknown keys onto its model objects with ``setattr``, so a key such as
   ``__dict__`` wipes the object (``AttributeError``). Any other exception fails the test.
   Out-of-session requests are legitimate and must be answered (test at the bottom).
@@ -55,13 +57,17 @@ from tests.speech_text import spoken_text
 
 @pytest.fixture(scope="module")
 def lambda_module() -> Iterator[ModuleType]:
-    """Import the handler the way Lambda does (by file, not as a package), with no skill ID set."""
-    saved = os.environ.pop("ALEXA_SKILL_ID", None)
+    """Import the handler the way Lambda does (by file, not as a package), with no skill ID set: the
+    documented opt-out, so any envelope reaches the skill (tests/test_dispatch.py covers the ID check)."""
+    saved = {name: os.environ.pop(name, None) for name in ("ALEXA_SKILL_ID", "ALEXA_ALLOW_ANY_SKILL")}
+    os.environ["ALEXA_ALLOW_ANY_SKILL"] = "1"
     try:
         module = load_handler_module("tpi_lambda_function_fuzzed")
     finally:
-        if saved is not None:
-            os.environ["ALEXA_SKILL_ID"] = saved
+        for name, value in saved.items():
+            os.environ.pop(name, None)
+            if value is not None:
+                os.environ[name] = value
     yield module
 
 
@@ -144,3 +150,14 @@ def test_unicode_and_huge_slot_values_are_answered_and_never_read_back(
 def test_request_without_a_session_is_answered(lambda_module: ModuleType) -> None:
     event = envelopes.envelope(envelopes.launch(), session=None)
     assert_answer(_handler(lambda_module)(event, None), "LaunchRequest")
+
+
+@FUZZ
+@given(event=alexa_envelopes(), kind=st.text(min_size=1, max_size=40))
+def test_request_types_newer_than_the_sdk_get_a_valid_empty_response(
+    lambda_module: ModuleType, event: dict[str, Any], kind: str
+) -> None:
+    event["request"]["type"] = f"Alexa.Future.{kind}"
+    answer = _handler(lambda_module)(event, None)
+    assert_answer(answer, None)
+    assert answer["response"] == {}

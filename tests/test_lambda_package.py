@@ -7,6 +7,7 @@ no editable install, no repo checkout, so a dependency missing from the zip fail
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -22,8 +23,16 @@ from typing import Any
 import pytest
 
 from skill.tools import envelopes
-from skill.tools.lambda_package import PROJECT_ROOT, build_lambda_zip, is_pure_python_wheel
+from skill.tools.lambda_package import (
+    LAMBDA_PYTHON_VERSION,
+    PROJECT_ROOT,
+    BuildError,
+    build_lambda_zip,
+    is_pure_python_wheel,
+    lambda_python,
+)
 from tests.pki import OTHER_SKILL_ID, SKILL_ID
+from tests.sam_template import load_template
 
 # Printed by the runner through `logging.debug`: seeing it on stderr proves records at every level get there.
 DEBUG_MARKER = "runner: logging at DEBUG"
@@ -49,6 +58,40 @@ print(json.dumps({{
 """
 
 
+# Runs inside an unpacked zip whose every .py says "compiled from source" when executed: imports every
+# module the zip holds (argv[1]), answers the envelope on stdin, and prints what failed to import.
+_LOAD_EVERYTHING = """
+import importlib, json, sys
+assert not sys.flags.dont_write_bytecode  # Python may write .pyc files here: the test sees if it does
+failed = {}
+for name in json.loads(sys.argv[1]):
+    try:
+        importlib.import_module(name)
+    except Exception as error:
+        failed[name] = [type(error).__name__, getattr(error, "name", None), str(error)]
+import lambda_function
+answer = lambda_function.lambda_handler(json.load(sys.stdin), None)
+print(json.dumps({"failed": failed, "loaded": sorted(sys.modules), "answer": answer}))
+"""
+SOURCE_MARKER = "compiled from source"
+
+
+def pyc_name(source: str) -> str:
+    """Where CPython of Lambda's version looks for a module's bytecode: in __pycache__ beside it."""
+    folder, _, file = source.rpartition("/")
+    tag = "cpython-" + LAMBDA_PYTHON_VERSION.replace(".", "")
+    return f"{folder}/__pycache__/{file[:-3]}.{tag}.pyc".lstrip("/")
+
+
+def module_name(source: str) -> str | None:
+    parts = source[: -len(".py")].split("/")
+    if parts[-1] == "__init__":
+        parts.pop()
+    if parts[-1] == "__main__" or not all(part.isidentifier() for part in parts):
+        return None  # a script, not a module to import
+    return ".".join(parts)
+
+
 def launch_envelope(application_id: str = SKILL_ID) -> dict[str, Any]:
     """A LaunchRequest opening a session, as Alexa sends it to Lambda."""
     return envelopes.envelope(envelopes.launch(), session=envelopes.Session(), skill_id=application_id)
@@ -68,12 +111,14 @@ def unpacked(lambda_zip: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
 
 
 def run_unpacked(
-    unpacked: Path, event: dict[str, Any], skill_id: str | None
+    unpacked: Path, event: dict[str, Any], skill_id: str | None, *, allow_any_skill: bool = False
 ) -> subprocess.CompletedProcess[str]:
     """Call the handler from the unpacked zip in a fresh interpreter with a bare environment."""
     env = {"PYTHONPATH": str(unpacked), "PYTHONDONTWRITEBYTECODE": "1", "LANG": "C.UTF-8"}
     if skill_id is not None:
         env["ALEXA_SKILL_ID"] = skill_id
+    if allow_any_skill:
+        env["ALEXA_ALLOW_ANY_SKILL"] = "1"
     return subprocess.run(
         [sys.executable, "-S", "-s", "-c", _RUNNER],
         input=json.dumps(event),
@@ -107,7 +152,7 @@ def test_zip_holds_entry_point_skill_and_dependencies_at_its_root(lambda_zip: Pa
     } <= entries
     # The runtime is the whole of what ships: no web service, tools or reviewed sources.
     outside_runtime = [n for n in entries if n.startswith("skill/") and not n.startswith("skill/runtime/")]
-    assert outside_runtime == ["skill/__init__.py"]
+    assert sorted(outside_runtime) == ["skill/__init__.py", pyc_name("skill/__init__.py")]
     assert {"ask_sdk_core/__init__.py", "ask_sdk_model/__init__.py"} <= entries
     # The YAML parser is only needed to compile content.json; the Lambda reads the JSON.
     assert not [n for n in entries if n.startswith("yaml/")]
@@ -115,9 +160,11 @@ def test_zip_holds_entry_point_skill_and_dependencies_at_its_root(lambda_zip: Pa
 
 def test_zip_carries_lambda_platform_binaries_and_nothing_machine_specific(lambda_zip: Path) -> None:
     entries = names(lambda_zip)
-    assert not [
-        n for n in entries if "__pycache__" in n or n.endswith((".pyc", ".pyo")) or n.startswith("bin/")
-    ]
+    assert not [n for n in entries if n.endswith(".pyo") or n.startswith("bin/")]
+    # Bytecode only as the zip's own modules compiled for Lambda's CPython, each beside its source.
+    sources = {n for n in entries if n.endswith(".py")}
+    compiled = {n for n in entries if "__pycache__/" in n or n.endswith(".pyc")}
+    assert compiled == {pyc_name(n) for n in sources}
     # Any compiled extension must be CPython 3.11 on x86_64 Linux, whatever machine built the zip.
     extensions = [n for n in entries if n.endswith(".so")]
     assert all(re.search(r"cpython-311-x86_64-linux-gnu\.so$", n) for n in extensions), extensions
@@ -153,6 +200,65 @@ def test_zip_is_deterministic(lambda_zip: Path, tmp_path: Path) -> None:
     assert first.read_bytes() == second.read_bytes()
 
 
+def test_every_module_has_unchecked_bytecode_for_lambdas_python(lambda_zip: Path) -> None:
+    """Compiled by CPython of the runtime's version, and valid whatever the files' times say."""
+    assert load_template()["Resources"]["SkillFunction"]["Properties"]["Runtime"] == (
+        f"python{LAMBDA_PYTHON_VERSION}"
+    )
+    # This interpreter's magic number is the one checked below: it must be Lambda's version too.
+    assert f"{sys.version_info[0]}.{sys.version_info[1]}" == LAMBDA_PYTHON_VERSION
+    with zipfile.ZipFile(lambda_zip) as archive:
+        sources = [n for n in archive.namelist() if n.endswith(".py")]
+        assert len(sources) > 100
+        for name in sources:
+            header = archive.read(pyc_name(name))[:16]
+            assert header[:4] == importlib.util.MAGIC_NUMBER, name
+            assert int.from_bytes(header[4:8], "little") == 0b01, name  # hash-based, never checked
+            assert header[8:16] == importlib.util.source_hash(archive.read(name)), name  # of this source
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {str(path.relative_to(root)): path.read_bytes() for path in root.rglob("*") if path.is_file()}
+
+
+def test_every_module_in_the_zip_loads_from_its_bytecode_without_writing_anything(
+    lambda_zip: Path, tmp_path: Path
+) -> None:
+    """Lambda's code directory is read-only: a module without usable bytecode is compiled on every
+    cold start. Here every source file is replaced by one that fails if executed, bytecode writing
+    stays on, and every module is imported and a request answered: all of it must come from the
+    .pyc files, and no file may be added or changed."""
+    with zipfile.ZipFile(lambda_zip) as archive:
+        archive.extractall(tmp_path)
+        sources = [n for n in archive.namelist() if n.endswith(".py")]
+    for name in sources:
+        (tmp_path / name).write_text(f"raise RuntimeError({SOURCE_MARKER!r} + ': ' + __name__)\n")
+    before = _tree(tmp_path)
+    modules = [m for m in map(module_name, sources) if m]
+    env = {"PYTHONPATH": str(tmp_path), "LANG": "C.UTF-8", "ALEXA_SKILL_ID": SKILL_ID}
+    result = subprocess.run(
+        [sys.executable, "-S", "-s", "-c", _LOAD_EVERYTHING, json.dumps(modules)],
+        input=json.dumps(launch_envelope()),
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert SOURCE_MARKER not in result.stderr
+    report = json.loads(result.stdout)
+    assert report["answer"]["response"]["outputSpeech"]["type"] == "SSML"
+    # What may fail: modules for other platforms or optional extras, missing from the zip (winreg,
+    # socks, h2...); never for lack of bytecode.
+    shipped = {m.split(".")[0] for m in modules}
+    for name, (kind, missing, message) in report["failed"].items():
+        assert kind == "ModuleNotFoundError" and missing.split(".")[0] not in shipped, (name, message)
+    assert set(modules) - set(report["failed"]) <= set(report["loaded"])
+    assert _tree(tmp_path) == before
+
+
 def test_unpacked_handler_answers_a_launch_request_in_an_isolated_interpreter(unpacked: Path) -> None:
     result = answer(run_unpacked(unpacked, launch_envelope(), skill_id=SKILL_ID))
     for path in result["paths"]:
@@ -165,16 +271,41 @@ def test_unpacked_handler_answers_a_launch_request_in_an_isolated_interpreter(un
     assert len(speech["ssml"]) > len("<speak></speak>")
 
 
-def test_unpacked_handler_answers_without_a_configured_skill_id(unpacked: Path) -> None:
-    response = answer(run_unpacked(unpacked, launch_envelope(OTHER_SKILL_ID), skill_id=None))["response"]
-    assert response["response"]["outputSpeech"]["type"] == "SSML"
+def test_unpacked_handler_refuses_to_start_without_a_skill_id(unpacked: Path) -> None:
+    result = run_unpacked(unpacked, launch_envelope(), skill_id=None)
+    assert result.returncode != 0
+    assert "MissingSkillId" in result.stderr and "ALEXA_ALLOW_ANY_SKILL=1" in result.stderr
+    assert result.stdout == ""
 
 
-def test_unpacked_handler_refuses_a_request_for_another_skill(unpacked: Path) -> None:
-    result = run_unpacked(unpacked, launch_envelope(OTHER_SKILL_ID), skill_id=SKILL_ID)
+def test_unpacked_handler_answers_any_skill_only_when_told_to(unpacked: Path) -> None:
+    result = run_unpacked(unpacked, launch_envelope(OTHER_SKILL_ID), skill_id=None, allow_any_skill=True)
+    assert answer(result)["response"]["response"]["outputSpeech"]["type"] == "SSML"
+
+
+@pytest.mark.parametrize("where", ["context", "session"])
+def test_unpacked_handler_refuses_a_request_for_another_skill(unpacked: Path, where: str) -> None:
+    event = launch_envelope(SKILL_ID)
+    other = {"applicationId": OTHER_SKILL_ID}
+    if where == "context":
+        event["context"]["System"]["application"] = other
+    else:
+        event["session"]["application"] = other
+    result = run_unpacked(unpacked, event, skill_id=SKILL_ID)
     assert result.returncode != 0
     assert "Skill ID Verification failed" in result.stderr
     assert result.stdout == ""
+
+
+def test_unpacked_handler_answers_a_request_type_newer_than_its_sdk_with_an_empty_response(
+    unpacked: Path,
+) -> None:
+    event = launch_envelope(SKILL_ID)
+    event["request"]["type"] = "Alexa.Future.Request"
+    assert answer(run_unpacked(unpacked, event, skill_id=SKILL_ID))["response"] == {
+        "version": "1.0",
+        "response": {},
+    }
 
 
 def test_handler_logs_nothing_about_the_person(unpacked: Path) -> None:
@@ -243,3 +374,40 @@ def test_the_build_command_writes_the_zip_where_asked(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert zipfile.is_zipfile(output)
     assert (staged / "skill.json").is_file()
+
+
+def _fake_python(tmp_path: Path, says: str) -> Path:
+    """An executable that answers the interpreter probe as another Python would."""
+    fake = tmp_path / "python-fake"
+    fake.write_text(f"#!/bin/sh\necho {says}\n")
+    fake.chmod(0o755)
+    return fake
+
+
+@pytest.mark.parametrize("says", ["cpython 3.12", "cpython 3.10", "pypy 3.11"])
+def test_bytecode_is_never_compiled_by_a_python_lambda_does_not_run(tmp_path: Path, says: str) -> None:
+    """Bytecode of another version would be ignored by Lambda and compiled again on every cold start."""
+    fake = str(_fake_python(tmp_path, says))
+    with pytest.raises(BuildError, match=f"CPython {LAMBDA_PYTHON_VERSION}"):
+        lambda_python(fake)
+    with pytest.raises(BuildError):  # before anything is downloaded or written
+        build_lambda_zip(tmp_path / "lambda.zip", python=fake)
+    assert not (tmp_path / "lambda.zip").exists()
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(PROJECT_ROOT / "scripts" / "build_lambda.py"),
+            "--no-skill-package",
+            *("--output", str(tmp_path / "lambda.zip"), "--python", fake),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert f"CPython {LAMBDA_PYTHON_VERSION}" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_this_interpreter_compiles_the_bytecode_when_it_is_lambdas_version() -> None:
+    assert lambda_python() == sys.executable

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
-from ask_sdk_core.skill import CustomSkill
-from ask_sdk_core.skill_builder import SkillBuilder
+if TYPE_CHECKING:  # the Lambda path never imports these: ask_sdk_core.skill pulls in every service client
+    from ask_sdk_core.skill import CustomSkill
+    from ask_sdk_core.skill_builder import SkillBuilder
+    from ask_sdk_runtime.skill_builder import AbstractSkillBuilder
 
 SKILL_ID_ENV = "ALEXA_SKILL_ID"
 
@@ -38,14 +41,21 @@ def required_skill_id() -> str | None:
     )
 
 
+def register(builder: AbstractSkillBuilder) -> None:
+    """Everything the skill is made of, on any builder: ask-sdk's `SkillBuilder` (web service, command
+    line) or the plain one behind `skill.runtime.dispatch.Dispatcher` (Lambda, and the web's dispatch)."""
+    from skill.runtime.handlers import register_all
+    register_all(builder)
+
+
 def create_skill_builder(skill_id: str | None = None) -> SkillBuilder:
-    """Return a builder with every handler registered; `skill_id` turns on the application ID check."""
+    """Return ask-sdk's builder with every handler registered; `skill_id` turns on its skill ID check."""
+    from ask_sdk_core.skill_builder import SkillBuilder
+
     builder = SkillBuilder()
     if skill_id:
         builder.skill_id = skill_id  # type: ignore[assignment]  # the SDK annotates it as None
-    from skill.runtime.handlers import register_all
-
-    register_all(builder)
+    register(builder)
     return builder
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ask_sdk_core.skill_builder import SkillBuilder
+from typing import TYPE_CHECKING
 
 from skill.runtime.handlers.can_fulfill import CanFulfillHandler
 from skill.runtime.handlers.conversation import (
@@ -25,8 +25,11 @@ from skill.runtime.handlers.topics import (
     TopicHandler,
 )
 
+if TYPE_CHECKING:  # not at run time: ask_sdk_core.skill_builder imports every Alexa service client
+    from ask_sdk_runtime.skill_builder import AbstractSkillBuilder
 
-def register_all(builder: SkillBuilder) -> None:
+
+def register_all(builder: AbstractSkillBuilder) -> None:
     for handler in (
         CanFulfillHandler(),  # first: it must never reach a handler that speaks or remembers
         LaunchHandler(),
