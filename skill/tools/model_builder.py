@@ -19,8 +19,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from skill.tools import sources
 from skill.tools.envelopes import LOCALES
 from skill.tools.model_lint import lint_model
@@ -29,7 +27,7 @@ from skill.tools.model_lint import lint_model
 @functools.cache
 def load_source() -> Mapping[str, Any]:
     """Parse and shape-check `model.yaml` once per process; everything else derives from it."""
-    data = yaml.safe_load(sources.read_source("model.yaml"))
+    data = sources.parse_yaml(sources.read_source("model.yaml"))
     if not isinstance(data, dict):
         raise ValueError("model.yaml: top level must be a mapping")
     if tuple(data.get("locales", ())) != LOCALES:
