@@ -7,9 +7,17 @@ from collections.abc import Iterator
 
 import pytest
 
-from skill.tools.cli import Speaker, main, request_for, run_chat
+from skill.tools.cli import main, request_for, run_chat
 from skill.tools.local import Conversation, Turn
 from tests.helpers_server import running_skill
+
+
+@pytest.fixture(autouse=True)
+def _plain_output(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Answers on one line each, whatever the terminal the tests run in, and tracebacks for the tests."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.setenv("TPI_SKILL_DEBUG", "1")
+
 
 # A patient's phrasing per topic, and a fact from the leaflet the answer must contain (en-US spelling).
 QUESTIONS = {
@@ -69,10 +77,10 @@ def lines(*typed: str) -> Iterator[str | None]:
     yield None
 
 
-def chat(*typed: str, locale: str = "en-US", url: str | None = None) -> str:
+def chat(*typed: str, locale: str = "en-US", url: str | None = None, again: bool = False) -> str:
     out = io.StringIO()
     feed = lines(*typed)
-    assert run_chat(Conversation(locale=locale, url=url), lambda: next(feed), out) == 0
+    assert run_chat(Conversation(locale=locale, url=url), lambda: next(feed), out, again=again) == 0
     return out.getvalue()
 
 
@@ -136,12 +144,38 @@ def test_a_re_ask_is_answered_with_the_part_named(typed: str, fact: str) -> None
     assert fact in (answer.speech or "")
 
 
-def test_chat_starts_a_new_session_after_stop() -> None:
-    transcript = chat("stop", "open trigger point guide", "which muscles are treated")
+def test_stop_ends_chat_with_the_goodbye_and_reads_no_further() -> None:
+    read: list[str] = []
+    typed = iter(["which muscles are treated", "stop", "which muscles are treated", "what is injected"])
+
+    def reader() -> str | None:
+        line = next(typed, None)
+        if line is not None:
+            read.append(line)
+        return line
+
+    out = io.StringIO()
+    assert run_chat(Conversation(), reader, out) == 0
+    answers = alexa_lines(out.getvalue())
+    assert read == ["which muscles are treated", "stop"]
+    assert len(answers) == 3
+    assert "Goodbye" in answers[2]
+    assert out.getvalue().rstrip().endswith("[session ended]")
+
+
+def test_again_opens_the_skill_afresh_after_the_goodbye() -> None:
+    transcript = chat("speak slower", "stop", "which muscles are treated", again=True)
     answers = alexa_lines(transcript)
-    assert "Goodbye" in answers[1]
-    assert "Welcome" in answers[2]
-    assert "trapezius" in answers[3]
+    assert "Goodbye" in answers[2]
+    assert "Welcome" in answers[3]  # a new conversation opens with its welcome, never silently
+    assert "trapezius" in answers[4]
+
+
+def test_a_new_conversation_forgets_the_last_one() -> None:
+    transcript = chat("which muscles are treated", "stop", "repeat", again=True)
+    answers = alexa_lines(transcript)
+    assert "Welcome" in answers[3]
+    assert "trapezius" not in answers[4]
 
 
 def test_chat_over_http_carries_the_session_like_a_device() -> None:
@@ -157,9 +191,12 @@ def test_chat_over_http_carries_the_session_like_a_device() -> None:
     "opening",
     ["Alexa, open trigger point guide", "Open Trigger Point Guide, please.", "ask trigger point guide"],
 )
-def test_opening_the_skill_the_way_people_say_it_welcomes_them(opening: str) -> None:
-    transcript = chat("stop", opening)
-    assert "Welcome" in alexa_lines(transcript)[2]
+def test_opening_the_skill_the_way_people_say_it_welcomes_them(
+    capsys: pytest.CaptureFixture[str], opening: str
+) -> None:
+    assert main(["ask", opening]) == 0
+    assert "Welcome" in capsys.readouterr().out
+    assert "Welcome" in alexa_lines(chat("which muscles are treated", opening))[2]
 
 
 def test_start_over_is_not_mistaken_for_opening_the_skill() -> None:
@@ -169,13 +206,45 @@ def test_start_over_is_not_mistaken_for_opening_the_skill() -> None:
     assert "relieve" not in answers[3], "start over should forget the offered topic"
 
 
-def test_speak_explains_how_to_install_espeak_when_missing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("shutil.which", lambda _name: None)
-    out = io.StringIO()
-    Speaker(out)
-    assert "apt-get install espeak-ng" in out.getvalue()
-
-
 def test_serve_refuses_no_verify_off_loopback(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["serve", "--host", "0.0.0.0", "--no-verify"]) == 2
     assert "loopback" in capsys.readouterr().err
+
+
+def test_answers_are_wrapped_to_the_width_asked_for(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "60")
+    assert main(["ask", "which muscles are treated"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert all(len(line) <= 60 for line in out)
+    assert out[0].startswith("Alexa: ")
+    assert out[1].startswith("       ") and not out[1].startswith("        ")
+    monkeypatch.delenv("COLUMNS")
+    assert main(["ask", "which muscles are treated"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 2  # the answer and its reprompt, one line each
+
+
+def test_an_unexpected_error_is_one_line_with_a_way_to_see_more(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_: object) -> dict[str, object]:
+        raise RuntimeError("the model could not be read")
+
+    monkeypatch.setattr("skill.tools.cli.request_for", broken)
+    monkeypatch.delenv("TPI_SKILL_DEBUG")
+    assert main(["ask", "which muscles are treated"]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        "tpi-skill ask: unexpected RuntimeError: the model could not be read",
+        "Please report it; TPI_SKILL_DEBUG=1 tpi-skill ... shows where it happened.",
+    ]
+    monkeypatch.setenv("TPI_SKILL_DEBUG", "1")
+    with pytest.raises(RuntimeError):
+        main(["ask", "which muscles are treated"])
+
+
+def test_repeat_after_no_replays_the_answer_that_was_declined() -> None:
+    answers = alexa_lines(chat("which muscles are treated", "no", "repeat"))
+    assert answers[2].startswith("Alexa: Okay.")
+    assert answers[3] == answers[1]  # what the listener last heard as an answer, not the "Okay."

@@ -2,40 +2,106 @@
 
 It behaves like a device: session attributes returned by the skill are sent back on the next turn,
 and a response that ends the session starts a new one on the next request.
+
+The SDK and the HTTP client are imported only by the path that uses them, so `tpi-skill ask` pays for
+one of the two, not both.
 """
 
 from __future__ import annotations
 
 import json
-import urllib.request
 from dataclasses import dataclass, field
-from typing import Any
-
-from ask_sdk_core.serialize import DefaultSerializer
-from ask_sdk_core.skill import CustomSkill
-from ask_sdk_model.request_envelope import RequestEnvelope
+from typing import TYPE_CHECKING, Any
 
 from skill.tools import envelopes
 from skill.tools.envelopes import Session, SlotFill
 
-_serializer = DefaultSerializer()
+if TYPE_CHECKING:
+    from ask_sdk_core.serialize import DefaultSerializer
+    from ask_sdk_core.skill import CustomSkill
+
+HTTP_TIMEOUT_S = 10.0
+_serializer: DefaultSerializer | None = None
 
 
 def invoke(skill: CustomSkill, body: dict[str, Any]) -> dict[str, Any]:
     """Send one envelope through the skill exactly as a host would (deserialise, dispatch, serialise)."""
+    from ask_sdk_model.request_envelope import RequestEnvelope
+
+    global _serializer
+    if _serializer is None:
+        from ask_sdk_core.serialize import DefaultSerializer
+
+        _serializer = DefaultSerializer()
     request = _serializer.deserialize(json.dumps(body), RequestEnvelope)
     result = _serializer.serialize(skill.invoke(request_envelope=request, context=None))
     assert isinstance(result, dict)
     return result
 
 
-def post(url: str, body: dict[str, Any], timeout: float = 10.0) -> dict[str, Any]:
-    """Send one envelope to a running web service (the server must be started with --no-verify)."""
+class SkillCallError(Exception):
+    """A request over HTTP got no answer from the skill, for a reason the person at the keyboard can fix.
+
+    `refused` is true when the server answered but turned the request away (a verifying server does so
+    with every request typed here, since none is signed by Alexa); otherwise nothing usable came back.
+    """
+
+    def __init__(self, url: str, problem: str, *, status: int | None = None) -> None:
+        super().__init__(f"{url}: {problem}")
+        self.url = url
+        self.problem = problem
+        self.status = status
+
+    @property
+    def refused(self) -> bool:
+        return self.status in (400, 401, 403)
+
+
+def _reason(error: BaseException) -> str:
+    """The useful words of a network error ("Connection refused", not "<urlopen error [Errno 111] ...>")."""
+    inner = getattr(error, "reason", error)
+    text = getattr(inner, "strerror", None) or str(inner)
+    return str(text).strip() or type(inner).__name__
+
+
+def post(url: str, body: dict[str, Any], timeout: float = HTTP_TIMEOUT_S) -> dict[str, Any]:
+    """Send one envelope to a running web service (the server must be started with --no-verify).
+
+    Every way this can fail is a `SkillCallError` saying what happened, never a raw network exception.
+    """
+    import http.client
+    import urllib.error
+    import urllib.request
+
     data = json.dumps(body).encode("utf-8")
     request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=timeout) as reply:
-        result: dict[str, Any] = json.loads(reply.read())
-        return result
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as reply:
+            raw = reply.read()
+    except urllib.error.HTTPError as error:
+        detail = _error_detail(error)
+        raise SkillCallError(url, f"HTTP {error.code}{detail}", status=error.code) from None
+    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as error:
+        if isinstance(error, TimeoutError) or isinstance(getattr(error, "reason", None), TimeoutError):
+            raise SkillCallError(url, f"no answer within {timeout:g} s") from None
+        raise SkillCallError(url, _reason(error)) from None
+    try:
+        result = json.loads(raw)
+    except ValueError:
+        result = None
+    if not isinstance(result, dict):
+        raise SkillCallError(url, "the answer is not an Alexa response (not a JSON object)")
+    return result
+
+
+def _error_detail(error: Any) -> str:
+    """The server's own reason for an HTTP error, when it sent one as {"error": "..."}."""
+    try:
+        payload = json.loads(error.read() or b"null")
+    except (ValueError, OSError):
+        return ""
+    reason = payload.get("error") if isinstance(payload, dict) else None
+    return f": {reason}" if isinstance(reason, str) and reason else ""
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,173 @@
+"""`tpi-skill` before and after: wall time of the real command, each side run alternately in one go.
+
+    bash scripts/run.sh python benchmarks/bench_cli.py [--before REV] [--rounds N]
+
+"Before" is the code at REV (default: the last commit before the command was made to import only what
+each subcommand needs), exported with `git archive` into a temporary folder; "after" is this checkout.
+Both run with this interpreter and these packages, as `python -m skill.tools.cli ...`, one warm-up each
+first (bytecode written, files cached), then every command once per side per round, alternating, so a
+busy neighbour slows both alike. Prints a markdown table of medians and spreads, then which of the
+heavy modules each side's `ask` imports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BEFORE = "ed5c806dbf51c3995abbe9bfecb92015713d5a18"
+QUESTION = "which muscles are treated"
+CHAT_INPUT = "which muscles are treated\ntell me more\nstop\n"
+HEAVY = ("flask", "werkzeug", "yaml", "urllib.request", "ask_sdk_core", "skill.web", "skill.tools.nlu")
+
+
+@dataclass
+class Command:
+    label: str
+    argv: list[str]
+    stdin: str = ""
+    before: list[float] = field(default_factory=list)
+    after: list[float] = field(default_factory=list)
+
+
+def export(revision: str, into: Path) -> Path:
+    """The tree at `revision`, as files (no checkout, nothing in this working tree touched)."""
+    archive = into / "before.tar"
+    with archive.open("wb") as out:
+        subprocess.run(["git", "-C", str(ROOT), "archive", revision], stdout=out, check=True)
+    tree = into / "before"
+    with tarfile.open(archive) as tar:
+        tar.extractall(tree, filter="data")
+    return tree
+
+
+def run(tree: Path, command: Command) -> float:
+    """One run of the command from `tree`; its wall time in ms."""
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    env.pop("COLUMNS", None)
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "skill.tools.cli", *command.argv],
+        cwd=tree,
+        env=env,
+        input=command.stdin,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    elapsed = (time.perf_counter() - start) * 1000
+    if done.returncode != 0 or ("Alexa:" not in done.stdout + done.stderr and "usage" not in done.stdout):
+        raise SystemExit(f"{command.label} failed in {tree}:\n{done.stdout}\n{done.stderr}")
+    return elapsed
+
+
+def imported(tree: Path, argv: Sequence[str]) -> set[str]:
+    """Which of the HEAVY modules running `argv` imports, from `tree`."""
+    probe = (
+        "import sys\nfrom skill.tools.cli import main\n"
+        f"main({list(argv)!r})\n"
+        "print('MODULES', ' '.join(sorted(sys.modules)))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tree, env=env, capture_output=True, text=True, check=True
+    )
+    line = next(line for line in done.stdout.splitlines() if line.startswith("MODULES "))
+    modules = set(line.split()[1:])
+    return {heavy for heavy in HEAVY if any(m == heavy or m.startswith(heavy + ".") for m in modules)}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextmanager
+def server() -> Iterator[str]:
+    """This checkout's skill behind `serve --no-verify`, for the `ask --url` row (both sides talk to it)."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "skill.tools.cli", "serve", "--no-verify", "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"{url}healthz", timeout=1):
+                    break
+            except OSError:
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def table(commands: Sequence[Command], rounds: int, revision: str) -> str:
+    lines = [
+        f"`python -m skill.tools.cli ...`, wall ms, {rounds} alternating rounds (before = {revision[:7]})",
+        "",
+        "| command | before: median (min-max) | after: median (min-max) | after / before |",
+        "|---|---|---|---|",
+    ]
+    for c in commands:
+        b, a = statistics.median(c.before), statistics.median(c.after)
+        lines.append(
+            f"| {c.label} | {b:.0f} ({min(c.before):.0f}-{max(c.before):.0f}) "
+            f"| {a:.0f} ({min(c.after):.0f}-{max(c.after):.0f}) | {a / b:.2f}x |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
+    parser.add_argument(
+        "--before", default=BEFORE, help="the revision to compare with (default: %(default).7s)"
+    )
+    parser.add_argument("--rounds", type=int, default=9)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as scratch, server() as url:
+        before = export(args.before, Path(scratch))
+        commands = [
+            Command("`ask` (in-process)", ["ask", QUESTION]),
+            Command("`ask --url` (a running server)", ["ask", "--url", url, QUESTION]),
+            Command("`chat`, three lines piped in", ["chat"], CHAT_INPUT),
+            Command("`--help`", ["--help"]),
+        ]
+        for command in commands:  # warm-up: bytecode, file cache, the server's first request
+            run(before, command)
+            run(ROOT, command)
+        for _ in range(args.rounds):
+            for command in commands:
+                command.before.append(run(before, command))
+                command.after.append(run(ROOT, command))
+        print(table(commands, args.rounds, args.before))
+        print()
+        print("| heavy modules imported by | before | after |")
+        print("|---|---|---|")
+        for label, probe in (("`ask`", ["ask", QUESTION]), ("`ask --url`", ["ask", "--url", url, QUESTION])):
+            b, a = imported(before, probe), imported(ROOT, probe)
+            print(f"| {label} | {', '.join(sorted(b)) or 'none'} | {', '.join(sorted(a)) or 'none'} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
