@@ -476,7 +476,11 @@ def _add_talk_options(parser: argparse.ArgumentParser) -> None:
 
 def parser() -> argparse.ArgumentParser:
     command = command_name()
-    root = _Parser(prog=command, description=__doc__.split("\n\n", 1)[0])
+    root = _Parser(
+        prog=command,
+        description="Talk to the Trigger Point Guide skill in a terminal, serve it, or build its models.",
+        epilog=f"Start with: {command} chat    (each command's options: {command} COMMAND --help)",
+    )
     commands = root.add_subparsers(dest="command", required=True, metavar="command")
 
     ask = commands.add_parser("ask", help="one question, one answer")
