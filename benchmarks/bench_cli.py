@@ -1,9 +1,10 @@
 """`tpi-skill` before and after: wall time of the real command, each side run alternately in one go.
 
-    bash scripts/run.sh python benchmarks/bench_cli.py [--before REV] [--rounds N]
+    bash scripts/run.sh python benchmarks/bench_cli.py [--before REV] [--after REV] [--rounds N]
 
 "Before" is the code at REV (default: the last commit before the command was made to import only what
-each subcommand needs), exported with `git archive` into a temporary folder; "after" is this checkout.
+each subcommand needs), exported with `git archive` into a temporary folder; "after" is this working tree,
+or the code at `--after REV`.
 Both run with this interpreter and these packages, as `python -m skill.tools.cli ...`, one warm-up each
 first (bytecode written, files cached), then every command once per side per round, alternating, so a
 busy neighbour slows both alike. Prints a markdown table of medians and spreads, then which of the
@@ -43,12 +44,12 @@ class Command:
     after: list[float] = field(default_factory=list)
 
 
-def export(revision: str, into: Path) -> Path:
+def export(revision: str, into: Path, name: str) -> Path:
     """The tree at `revision`, as files (no checkout, nothing in this working tree touched)."""
-    archive = into / "before.tar"
+    archive = into / f"{name}.tar"
     with archive.open("wb") as out:
         subprocess.run(["git", "-C", str(ROOT), "archive", revision], stdout=out, check=True)
-    tree = into / "before"
+    tree = into / name
     with tarfile.open(archive) as tar:
         tar.extractall(tree, filter="data")
     return tree
@@ -121,9 +122,10 @@ def server() -> Iterator[str]:
         process.wait(timeout=10)
 
 
-def table(commands: Sequence[Command], rounds: int, revision: str) -> str:
+def table(commands: Sequence[Command], rounds: int, before: str, after: str | None) -> str:
+    sides = f"before = {before[:7]}, after = {after[:7] if after else 'this working tree'}"
     lines = [
-        f"`python -m skill.tools.cli ...`, wall ms, {rounds} alternating rounds (before = {revision[:7]})",
+        f"`python -m skill.tools.cli ...`, wall ms, {rounds} alternating rounds ({sides})",
         "",
         "| command | before: median (min-max) | after: median (min-max) | after / before |",
         "|---|---|---|---|",
@@ -142,10 +144,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--before", default=BEFORE, help="the revision to compare with (default: %(default).7s)"
     )
+    parser.add_argument("--after", help="a revision to measure instead of this working tree")
     parser.add_argument("--rounds", type=int, default=9)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as scratch, server() as url:
-        before = export(args.before, Path(scratch))
+        before = export(args.before, Path(scratch), "before")
+        after = export(args.after, Path(scratch), "after") if args.after else ROOT
         commands = [
             Command("`ask` (in-process)", ["ask", QUESTION]),
             Command("`ask --url` (a running server)", ["ask", "--url", url, QUESTION]),
@@ -154,17 +158,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         ]
         for command in commands:  # warm-up: bytecode, file cache, the server's first request
             run(before, command)
-            run(ROOT, command)
+            run(after, command)
         for _ in range(args.rounds):
             for command in commands:
                 command.before.append(run(before, command))
-                command.after.append(run(ROOT, command))
-        print(table(commands, args.rounds, args.before))
+                command.after.append(run(after, command))
+        print(table(commands, args.rounds, args.before, args.after))
         print()
         print("| heavy modules imported by | before | after |")
         print("|---|---|---|")
         for label, probe in (("`ask`", ["ask", QUESTION]), ("`ask --url`", ["ask", "--url", url, QUESTION])):
-            b, a = imported(before, probe), imported(ROOT, probe)
+            b, a = imported(before, probe), imported(after, probe)
             print(f"| {label} | {', '.join(sorted(b)) or 'none'} | {', '.join(sorted(a)) or 'none'} |")
     return 0
 
