@@ -135,9 +135,13 @@ def test_serve_keeps_the_user_s_options_in_the_hint() -> None:
     assert_fails_helpfully(result, f"serve --no-verify --port {port + 1}")
 
 
-def test_serve_on_an_address_that_is_not_this_machine_s() -> None:
-    result = tpi_skill("serve", "--host", "no-such-host.invalid", timeout=60)
-    assert_fails_helpfully(result, "no such address", "tpi-skill serve")
+@pytest.mark.parametrize(
+    ("host", "says"),
+    [("192.0.2.1", "192.0.2.1 is not an address of this machine"), ("no-such-host.invalid", "Cannot serve")],
+)
+def test_serve_on_an_address_that_is_not_this_machine_s(host: str, says: str) -> None:
+    result = tpi_skill("serve", "--host", host, timeout=60)
+    assert_fails_helpfully(result, says, "tpi-skill serve (127.0.0.1)")
 
 
 def test_serve_without_verification_off_loopback_is_refused_plainly() -> None:
