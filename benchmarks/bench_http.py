@@ -1,7 +1,9 @@
-"""Requests per second, latency and worker CPU through gunicorn on loopback, verification on vs off."""
+"""Requests per second, latency and worker CPU through gunicorn on loopback: verification on, only the
+RSA check Amazon requires (the floor), off, and the floor on a second server (A/A)."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -16,7 +18,7 @@ from pathlib import Path
 import bench_pki
 from bench_server import gunicorn, worker_stats
 from events import intent_event
-from report import VERIFY_OVERHEAD, Goal, Row, Side, compare, percentile
+from report import BEYOND_FLOOR, Goal, Row, Side, compare, percentile
 
 HERE = Path(__file__).resolve().parent
 
@@ -106,7 +108,13 @@ def python_load(
     )
 
 
+MODES = {"on": "verify on", "floor": "RSA check only", "off": "verify off", "again": "RSA check only, again"}
+"""Server -> label. "again" is a second, identical RSA-check-only server: how far two servers running
+the same code differ (an A/A comparison) is the resolution of the ratios between the others."""
+
+
 def bench_http(seconds: float, rounds: int, connections: int) -> tuple[str, list[Row], int]:
+    """Four servers (verification on, only the RSA floor, off, the floor again), loaded in turn."""
     pki = bench_pki.mint()
     use_wrk = shutil.which("wrk") is not None
     with tempfile.TemporaryDirectory(prefix="tpi-bench-") as tmp:
@@ -118,10 +126,12 @@ def bench_http(seconds: float, rounds: int, connections: int) -> tuple[str, list
             "BENCH_CHAIN_PEM": str(chain_pem),
             "WEB_CONCURRENCY": "1",
         }
-        with (
-            gunicorn({**server_env, "BENCH_VERIFY": "1"}) as (port_on, pid_on),
-            gunicorn({**server_env, "BENCH_VERIFY": "0"}) as (port_off, pid_off),
-        ):
+        verify_env = {"on": "1", "floor": "floor", "off": "0", "again": "floor"}
+        with contextlib.ExitStack() as servers:
+            started = {
+                mode: servers.enter_context(gunicorn({**server_env, "BENCH_VERIFY": verify_env[mode]}))
+                for mode in MODES
+            }
             # Signed once, here: the timestamp must stay within 150 s of the server clock for the run.
             body = json.dumps(intent_event()).encode("utf-8")
             signed_at = time.monotonic()
@@ -133,7 +143,7 @@ def bench_http(seconds: float, rounds: int, connections: int) -> tuple[str, list
                 "BENCH_SIGNATURE": headers["Signature-256"],
                 "BENCH_CHAIN_URL": bench_pki.CHAIN_URL,
             }
-            for port in (port_on, port_off):
+            for port, _ in started.values():
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
                 conn.request("POST", "/", body=body, headers=headers)
                 reply = conn.getresponse()
@@ -146,72 +156,91 @@ def bench_http(seconds: float, rounds: int, connections: int) -> tuple[str, list
                     return wrk_load(port, duration, connections, wrk_env)
                 return python_load(port, duration, connections, body, headers)
 
-            for port in (port_on, port_off):
+            for port, _ in started.values():
                 load(port, 1)  # warm-up: every worker thread has served
-            results: dict[bool, list[LoadResult]] = {True: [], False: []}
+            results: dict[str, list[LoadResult]] = {mode: [] for mode in MODES}
+            order = list(MODES)
             for i in range(rounds):
-                order = (True, False) if i % 2 == 0 else (False, True)
-                for verify in order:
-                    pid = pid_on if verify else pid_off
+                k = i % len(order)
+                for mode in order[k:] + order[:k]:
+                    port, pid = started[mode]
                     cpu_before = workers_cpu_seconds(pid)
-                    result = load(port_on if verify else port_off, seconds)
-                    cpu = workers_cpu_seconds(pid) - cpu_before
-                    result.cpu_ms_per_request = cpu * 1e3 / max(1, result.requests)
-                    results[verify].append(result)
+                    result = load(port, seconds)
+                    used = workers_cpu_seconds(pid) - cpu_before
+                    result.cpu_ms_per_request = used * 1e3 / max(1, result.requests)
+                    results[mode].append(result)
             elapsed = time.monotonic() - signed_at
             assert elapsed < 140, f"the signed body aged {elapsed:.0f} s: timestamps would be refused"
 
-    def summary(runs: list[LoadResult], label: str) -> tuple[Side, Side, Side, Side, int, int]:
-        return (
-            Side(label, [r.cpu_ms_per_request for r in runs]),
-            Side(label, [r.rps for r in runs]),
-            Side(label, [r.p50_ms for r in runs]),
-            Side(label, [r.p99_ms for r in runs]),
-            sum(r.requests for r in runs),
-            sum(r.bad for r in runs),
-        )
-
-    on_cpu, on_rps, on_p50, on_p99, on_n, on_bad = summary(results[True], "verify on")
-    off_cpu, off_rps, off_p50, off_p99, off_n, off_bad = summary(results[False], "verify off")
+    cpu = {mode: Side(label, [r.cpu_ms_per_request for r in results[mode]]) for mode, label in MODES.items()}
+    rps = {mode: Side(label, [r.rps for r in results[mode]]) for mode, label in MODES.items()}
+    p50 = {mode: Side(label, [r.p50_ms for r in results[mode]]) for mode, label in MODES.items()}
+    p99 = {mode: Side(label, [r.p99_ms for r in results[mode]]) for mode, label in MODES.items()}
+    served = {mode: sum(r.requests for r in results[mode]) for mode in MODES}
+    bad = {mode: sum(r.bad for r in results[mode]) for mode in MODES}
     tool = f"wrk -t1 -c{connections}" if use_wrk else f"Python http.client x{connections} (wrk not found)"
     lines = [
-        f"Load: {tool}, {rounds} rounds of {seconds:g} s per side, alternating on/off; "
-        "gunicorn.conf.py with one gthread worker x 4 threads per server, on 127.0.0.1; "
-        "one signed TreatedMusclesIntent body.",
+        f"Load: {tool}, {rounds} rounds of {seconds:g} s per server, in rotating order; gunicorn.conf.py "
+        "with one gthread worker x 4 threads per server, on 127.0.0.1; one signed TreatedMusclesIntent body.",
         "",
         "| gunicorn, loopback | requests/s (median of rounds) | latency p50 ms | latency p99 ms "
         "| worker CPU ms/request | requests | non-2xx + socket errors |",
         "|---|---:|---:|---:|---:|---:|---:|",
-        f"| verify on | {on_rps.median:.0f} | {on_p50.median:.2f} | {on_p99.median:.2f} "
-        f"| {on_cpu.median:.3f} | {on_n} | {on_bad} |",
-        f"| verify off | {off_rps.median:.0f} | {off_p50.median:.2f} | {off_p99.median:.2f} "
-        f"| {off_cpu.median:.3f} | {off_n} | {off_bad} |",
     ]
-    # Rounds run in on/off pairs, so each pair's ratio shows how far one round can stray.
-    pair_ratios = [on / off for on, off in zip(on_cpu.samples, off_cpu.samples, strict=True)]
+    for mode, label in MODES.items():
+        lines.append(
+            f"| {label} | {rps[mode].median:.0f} | {p50[mode].median:.2f} | {p99[mode].median:.2f} "
+            f"| {cpu[mode].median:.3f} | {served[mode]} | {bad[mode]} |"
+        )
+
+    def spread(ours: str, base: str) -> str:
+        # Rounds run in turn, so each round's ratio shows how far one round can stray.
+        ratios = [a / b for a, b in zip(cpu[ours].samples, cpu[base].samples, strict=True)]
+        return f"single rounds ranged {min(ratios):.2f}x-{max(ratios):.2f}x"
+
+    errors = sum(bad.values())
     rows = [
         compare(
+            "HTTP via gunicorn: worker CPU per request, verify on vs RSA check only",
+            cpu["on"],
+            cpu["floor"],
+            goal=BEYOND_FLOOR,
+            note=f"what our rules add inside the worker; {spread('on', 'floor')}",
+        ),
+        compare(
             "HTTP via gunicorn: worker CPU per request, verify on vs off",
-            on_cpu,
-            off_cpu,
-            goal=VERIFY_OVERHEAD,
-            note="gunicorn workers' CPU time / requests served; single rounds ranged "
-            f"{min(pair_ratios):.2f}x-{max(pair_ratios):.2f}x",
+            cpu["on"],
+            cpu["off"],
+            note=f"gunicorn workers' CPU time / requests served; {spread('on', 'off')}",
+        ),
+        compare(
+            "HTTP via gunicorn: worker CPU per request, RSA check only vs off",
+            cpu["floor"],
+            cpu["off"],
+            note=spread("floor", "off"),
+        ),
+        compare(
+            "HTTP via gunicorn: worker CPU per request, two identical RSA-check-only servers (A/A)",
+            cpu["again"],
+            cpu["floor"],
+            note=f"the measurement's own resolution; {spread('again', 'floor')}",
         ),
         compare(
             "HTTP via gunicorn: requests/s, verify on vs off",
-            on_rps,
-            off_rps,
+            rps["on"],
+            rps["off"],
             unit="req/s",
             note="ratio < 1 means on is slower; p99 column = slowest round",
         ),
-        compare("HTTP via gunicorn: latency p50, verify on vs off", on_p50, off_p50, note="median of rounds"),
+        compare(
+            "HTTP via gunicorn: latency p50, verify on vs off", p50["on"], p50["off"], note="median of rounds"
+        ),
         compare(
             "HTTP via gunicorn: latency p99, verify on vs off",
-            on_p99,
-            off_p99,
-            goal=Goal("0 errors", lambda _: on_bad + off_bad == 0),
-            note=f"{on_bad + off_bad} errors in {on_n + off_n} requests",
+            p99["on"],
+            p99["off"],
+            goal=Goal("0 errors", lambda _: errors == 0),
+            note=f"{errors} errors in {sum(served.values())} requests",
         ),
     ]
-    return "\n".join(lines), rows, on_bad + off_bad
+    return "\n".join(lines), rows, errors

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -48,8 +48,10 @@ def worker_stats(master: int) -> dict[int, list[str]]:
     return workers
 
 
-def _wait_until_healthy(proc: subprocess.Popen[bytes], port: int, log: IO[bytes]) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
+def _wait_until_healthy(
+    proc: subprocess.Popen[bytes], port: int, log: IO[bytes], timeout: float = START_TIMEOUT_S
+) -> None:
+    deadline = time.monotonic() + timeout
     while True:
         if proc.poll() is not None:
             log.seek(0)
@@ -63,13 +65,18 @@ def _wait_until_healthy(proc: subprocess.Popen[bytes], port: int, log: IO[bytes]
         except OSError:
             pass
         if time.monotonic() > deadline:
-            raise RuntimeError(f"gunicorn did not start within {START_TIMEOUT_S:.0f} s")
+            raise RuntimeError(f"gunicorn did not start within {timeout:.0f} s")
         time.sleep(0.1)
 
 
 @contextlib.contextmanager
 def gunicorn(
-    env: dict[str, str], app: str = "bench_wsgi:app", log: IO[bytes] | None = None
+    env: dict[str, str],
+    app: str = "bench_wsgi:app",
+    log: IO[bytes] | None = None,
+    *,
+    under: Sequence[str] = (),
+    start_timeout: float = START_TIMEOUT_S,
 ) -> Iterator[tuple[int, int]]:
     """Serve `app` (a WSGI "module:name") with `env` added (BENCH_* settings, WEB_CONCURRENCY...).
 
@@ -77,23 +84,25 @@ def gunicorn(
     ends. ALEXA_SKILL_ID is dropped from this process's environment, so only `env` can set it. gunicorn's
     stderr (its error log) goes to `log` when given, so the caller can read it after the block; otherwise
     to a temporary file, shown if gunicorn exits before it is healthy. The access log is discarded.
+    `under` runs the server inside another program (valgrind, for one), with gunicorn's worker timeout
+    lifted: a worker slowed that much would otherwise be killed as stuck.
     """
     port = free_port()
     inherited = {name: value for name, value in os.environ.items() if name != "ALEXA_SKILL_ID"}
     full_env = {**inherited, "LOG_LEVEL": "warning", **env, "BIND": f"127.0.0.1:{port}"}
-    command = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py")]
-    command += ["--pythonpath", str(HERE), app]
+    command = [*under, sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py")]
+    command += ["--pythonpath", str(HERE), *(["--timeout", "0"] if under else []), app]
     # The log goes to a file, not a pipe: a pipe nobody reads fills up and stalls the workers.
     with contextlib.ExitStack() as stack:
         out = log if log is not None else stack.enter_context(tempfile.TemporaryFile())
         proc = subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=out)
         try:
-            _wait_until_healthy(proc, port, out)
+            _wait_until_healthy(proc, port, out, start_timeout)
             yield port, proc.pid
         finally:
             proc.send_signal(signal.SIGTERM)
             try:
-                proc.wait(timeout=15)
+                proc.wait(timeout=15 if not under else 120)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()

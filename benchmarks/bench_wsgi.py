@@ -2,7 +2,8 @@
 HTTPS, so it cannot accept requests signed by a test CA without the network. This module builds the
 same ``create_app`` with verification on (trusting the root in ``BENCH_ROOT_PEM`` and serving the
 chain in ``BENCH_CHAIN_PEM`` from memory, as a warmed production cache would) or off
-(``BENCH_VERIFY=0``). Never use it in production.
+(``BENCH_VERIFY=0``), or with only the RSA check (``BENCH_VERIFY=floor``, see verification_apps.py).
+Never use it in production.
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ def build_app() -> Flask:
         return create_app(verify=False)
     roots = x509.load_pem_x509_certificates(Path(os.environ["BENCH_ROOT_PEM"]).read_bytes())
     chain = Path(os.environ["BENCH_CHAIN_PEM"]).read_bytes()
+    if os.environ.get("BENCH_VERIFY") == "floor":  # only the RSA check Amazon requires
+        import verification_apps
+
+        return verification_apps.build_app("floor", Store(roots), chain)
 
     def fetch(url: str) -> bytes:
         return chain

@@ -141,3 +141,20 @@ def test_a_request_type_the_sdk_does_not_know_gets_a_valid_empty_response(
 def test_what_is_not_an_envelope_is_still_an_error(event: Any) -> None:
     with pytest.raises(AskSdkException):  # SerializationException; None is refused by the attributes manager
         Dispatcher().lambda_handler(event, None)
+
+
+# --- the web service's path ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("event", corpus(), ids=lambda event: event["request"]["type"])
+def test_the_web_service_answers_as_ask_sdk_answers(event: dict[str, Any]) -> None:
+    """The web view hands create_skill()'s skill the envelope it has parsed (skill.runtime.hosted)."""
+    from skill.runtime.app import create_skill
+    from skill.web.service import create_app
+
+    skill = create_skill()
+    assert skill.dispatch_envelope(copy.deepcopy(event)) == SDK_HANDLER(copy.deepcopy(event), None)
+    client = create_app(skill, verify=False).test_client()
+    reply = client.post("/", data=json.dumps(event), content_type="application/json")
+    assert reply.status_code == 200
+    assert reply.get_json() == SDK_HANDLER(copy.deepcopy(event), None)

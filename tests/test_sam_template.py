@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from skill.tools.lambda_package import DEFAULT_OUTPUT, PROJECT_ROOT
+from skill.tools.lambda_package import DEFAULT_OUTPUT, LAMBDA_PYTHON_VERSION, PROJECT_ROOT
 from tests.sam_template import TEMPLATE, load_template
 
 
@@ -79,6 +79,14 @@ def test_the_function_runs_the_built_zip_within_alexas_time_limit(function: dict
     assert function["MemorySize"] == 256
     assert function["Timeout"] == 7  # Alexa gives up after 8 seconds
     assert Path(function["CodeUri"]) == DEFAULT_OUTPUT
+
+
+def test_the_runtime_is_the_python_the_zips_bytecode_is_compiled_for(function: dict[str, Any]) -> None:
+    """Bytecode of another version is ignored, and every module compiled again on each cold start."""
+    assert function["Runtime"] == f"python{LAMBDA_PYTHON_VERSION}"
+    # SnapStart for Python needs python3.12 or later: the runtime and the build move together, or not at all.
+    if "SnapStart" in function:
+        assert tuple(int(part) for part in LAMBDA_PYTHON_VERSION.split(".")) >= (3, 12)
 
 
 def test_logs_have_a_retention_and_exist_before_the_function(template: dict[str, Any]) -> None:

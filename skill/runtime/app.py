@@ -60,5 +60,12 @@ def create_skill_builder(skill_id: str | None = None) -> SkillBuilder:
 
 
 def create_skill(skill_id: str | None = None) -> CustomSkill:
-    """Return the ready-to-invoke skill."""
-    return create_skill_builder(skill_id).create()
+    """Return the ready-to-invoke skill (ask-sdk's `CustomSkill`).
+
+    It can also answer an envelope its host has already parsed, without the SDK's second parse and
+    per-request work: `skill.dispatch_envelope(envelope)` (see `skill.runtime.hosted`). The web
+    service's view calls that.
+    """
+    from skill.runtime.hosted import HostedSkill
+
+    return HostedSkill(create_skill_builder(skill_id).skill_configuration)

@@ -114,18 +114,21 @@ class Dispatcher:
     With `skill_id`, a request for any other skill is refused with `WrongSkill` before anything else.
     """
 
-    def __init__(self, skill_id: str | None = None) -> None:
-        registry = _Registry()
-        register(registry)
-        configuration = registry.configuration()
-        self._dispatcher = GenericRequestDispatcher(options=configuration)
-        self._templates = TemplateFactory(
-            template_loaders=configuration.loaders, template_renderer=configuration.renderer
-        )
+    def __init__(self, skill_id: str | None = None, *, skill: Any = None) -> None:
+        """Build the skill's handlers, or take those of an ask-sdk `CustomSkill` already built (`skill`)."""
+        if skill is None:
+            registry = _Registry()
+            register(registry)
+            configuration = registry.configuration()
+            dispatcher = GenericRequestDispatcher(options=configuration)
+            loaders, renderer = configuration.loaders, configuration.renderer
+        else:
+            dispatcher, loaders, renderer = skill.request_dispatcher, skill.loaders, skill.renderer
+        self._dispatcher = dispatcher
+        self._templates = TemplateFactory(template_loaders=loaders, template_renderer=renderer)
         self.skill_id = skill_id
-        UserAgentManager.register_component(
-            user_agent_info(sdk_version=_SDK_VERSION)
-        )  # as ask-sdk's skill does
+        # As ask-sdk's CustomSkill does: the user agent every response carries.
+        UserAgentManager.register_component(user_agent_info(sdk_version=_SDK_VERSION))
 
     def __call__(self, event: Any, context: Any = None) -> dict[str, Any]:
         """Answer one envelope, leaving `event` as it was; raises what ask-sdk would raise."""

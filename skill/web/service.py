@@ -104,10 +104,16 @@ class _AlexaEndpoint(SkillAdapter):  # type: ignore[misc]
         except RequestVerificationError as exc:
             return _refused(exc.reason)
 
+        # create_skill()'s skill answers the envelope parsed above (skill.runtime.hosted: no second
+        # parse, no per-request rebuild); a skill built elsewhere goes through flask-ask-sdk as before.
+        dispatch_envelope = getattr(self._skill, "dispatch_envelope", None)
         try:
-            result = self._webservice_handler.verify_request_and_dispatch(
-                http_request_headers=request.headers, http_request_body=text
-            )
+            if dispatch_envelope is not None:
+                result = dispatch_envelope(envelope)
+            else:
+                result = self._webservice_handler.verify_request_and_dispatch(
+                    http_request_headers=request.headers, http_request_body=text
+                )
         except SerializationException:
             # A request type newer than the installed SDK, say: genuine, so answer it, emptily.
             if not self._checks.signature_checked:
