@@ -45,6 +45,9 @@ def register(builder: AbstractSkillBuilder) -> None:
     """Everything the skill is made of, on any builder: ask-sdk's `SkillBuilder` (web service, command
     line) or the plain one behind `skill.runtime.dispatch.Dispatcher` (Lambda, and the web's dispatch)."""
     from skill.runtime.handlers import register_all
+    from skill.runtime.usage import count_usage
+
+    count_usage(builder)  # first: its failure observer must see a failed turn before the apology answers
     register_all(builder)
 
 
