@@ -37,3 +37,41 @@ access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(L)ss'
 
 # gunicorn 27's control socket lives in $HOME and collides between instances; nothing here uses it.
 control_socket_disable = True
+
+
+# Usage figures (skill/web/metrics.py): every worker writes its counts to files in one directory, so
+# GET /metrics adds all workers up whichever one answers. A fresh directory per start unless
+# PROMETHEUS_MULTIPROC_DIR names one; old counts in a named one are cleared at start.
+def _metrics_dir() -> bool:
+    """Set PROMETHEUS_MULTIPROC_DIR (before any worker imports prometheus_client); True if made here."""
+    import tempfile
+
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return False
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="tpi-metrics-")
+    return True
+
+
+_METRICS_DIR_MADE = _metrics_dir()
+
+
+def on_starting(server: object) -> None:
+    """Counts left by an earlier run would add to this one's."""
+    from pathlib import Path
+
+    for stale in Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).glob("*.db"):
+        stale.unlink()
+
+
+def child_exit(server: object, worker: object) -> None:
+    """A worker's counts stay (they happened); only its live-process state is dropped."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(getattr(worker, "pid"))  # noqa: B009
+
+
+def on_exit(server: object) -> None:
+    import shutil
+
+    if _METRICS_DIR_MADE:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

@@ -24,6 +24,7 @@ from flask_ask_sdk.skill_adapter import (
 )
 from werkzeug.exceptions import HTTPException
 
+from skill.web import metrics
 from skill.web.verification import (
     AlexaRequestVerifier,
     Headers,
@@ -47,6 +48,7 @@ def _error(status: int, message: str) -> tuple[Response, int]:
 def _refused(reason: str) -> tuple[Response, int]:
     """Verification failures all look the same to the caller; only the log says why."""
     logger.warning("Alexa request refused: %s", reason)
+    metrics.note_refusal(reason)
     return _error(400, "request verification failed")
 
 
@@ -180,6 +182,7 @@ def create_app(
     )
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
+    metrics.install(app)  # GET /metrics (loopback or METRICS_TOKEN), and the figures behind it
     return app
 
 
