@@ -435,6 +435,20 @@ def cmd_build_models(args: argparse.Namespace) -> int:
     return model_builder.main(["--check"] if args.check else [])
 
 
+def cmd_insights(args: argparse.Namespace) -> int:
+    """The usage figures as a one-page report (skill/tools/insights.py)."""
+    from skill.tools import insights
+
+    try:
+        data = insights.run(args.sources, args.out, history=args.history, bucket=args.bucket)
+    except insights.InsightsError as problem:
+        raise UserError(f"tpi-skill insights: {problem}") from None
+    except OSError as problem:
+        raise UserError(f"tpi-skill insights: cannot write {args.out}: {problem.strerror}") from None
+    print(f"Wrote {args.out} from {data.source}.")
+    return 0
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, with a two-line error (what is wrong, where to look) instead of usage text."""
 
@@ -516,6 +530,20 @@ def parser() -> argparse.ArgumentParser:
     )
     build.add_argument("--check", action="store_true", help="only report files that are out of date")
     build.set_defaults(run=cmd_build_models)
+
+    insights = commands.add_parser(
+        "insights",
+        help="a one-page report of what patients asked, from /metrics or exported log lines",
+        description="Reads the web service's /metrics (URL or saved page; METRICS_TOKEN is sent if set) or "
+        "the Lambda function's log lines exported from CloudWatch, and writes a report with plots.",
+    )
+    insights.add_argument("sources", nargs="+", help="a /metrics URL, a saved /metrics page, or a log file")
+    insights.add_argument("--out", type=Path, default=Path("insights.html"), help="an .html page or a .png")
+    insights.add_argument(
+        "--history", type=Path, help="keep each /metrics reading in this file, to show rates over time"
+    )
+    insights.add_argument("--bucket", choices=("auto", "hour", "day"), default="auto", help="for log lines")
+    insights.set_defaults(run=cmd_insights)
     return root
 
 
