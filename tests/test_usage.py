@@ -376,3 +376,14 @@ def test_the_dashboard_shows_only_figures_the_function_writes(skill: CustomSkill
     assert shown_metrics <= written_metrics
     assert shown_dimensions <= written_dimensions
     assert {"Answers", "Fallback", "SlotUnresolved", "Requests"} <= shown_metrics
+
+
+def test_an_intent_request_without_an_intent_is_counted_as_other_not_lost(
+    skill: CustomSkill, turns: list[TurnKey], caplog: pytest.LogCaptureFixture
+) -> None:
+    body = envelopes.envelope(envelopes.intent("TreatedMusclesIntent"), session=Session(new=False))
+    del body["request"]["intent"]
+    with caplog.at_level(logging.WARNING):
+        invoke(skill, body)
+    assert (last(turns).request, last(turns).intent, last(turns).answer) == ("intent", OTHER, "fallback")
+    assert not [record for record in caplog.records if record.name == usage.__name__]

@@ -380,9 +380,10 @@ class UsageInterceptor(AbstractResponseInterceptor):
                     raw = (kind, request.locale, None, answered, None)
                 else:
                     intent = request.intent
-                    slot = _slot_intents.get(intent.name)
+                    name = getattr(intent, "name", None)  # an IntentRequest without an intent: junk
+                    slot = _slot_intents.get(name)  # type: ignore[arg-type]
                     outcome = None if slot is None else _slot_outcome(intent, slot)
-                    raw = (kind, request.locale, intent.name, answered, outcome)
+                    raw = (kind, request.locale, name, answered, outcome)
             try:
                 emit = _known.get(raw) if raw is not None else None
             except TypeError:  # a value no dictionary can hold is not one of the skill's anyway
