@@ -24,7 +24,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from cryptography.x509.verification import Store
 
 from skill.tools import envelopes
-from skill.web.verification import AlexaRequestVerifier, RequestVerificationError
+from skill.web.verification import AlexaRequestVerifier, FetchBudget, RequestVerificationError
 
 ECHO_API = "echo-api.amazon.com"
 # A fixed "now" keeps certificate validity windows and request timestamps reproducible.
@@ -33,10 +33,10 @@ CHAIN_URL = "https://s3.amazonaws.com/echo.api/echo-api-cert-test.pem"
 
 
 @functools.cache
-def _key(label: str) -> rsa.RSAPrivateKey:
+def _key(label: str, bits: int = 2048) -> rsa.RSAPrivateKey:
     """One key per role, generated once: RSA keygen dominates the test suite's run time otherwise."""
     del label
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return rsa.generate_private_key(public_exponent=65537, key_size=bits)
 
 
 def _name(common_name: str) -> x509.Name:
@@ -100,13 +100,14 @@ def _leaf(
     not_before: dt.datetime | None = None,
     not_after: dt.datetime | None = None,
     key_label: str = "leaf",
+    key_bits: int = 2048,
     usages: tuple[x509.ObjectIdentifier, ...] = (
         ExtendedKeyUsageOID.SERVER_AUTH,
         ExtendedKeyUsageOID.CLIENT_AUTH,
     ),
 ) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
     """Mint a signing certificate; with no issuer it is self-signed."""
-    key = _key(key_label)
+    key = _key(key_label, key_bits)
     public = key.public_key()
     subject = _name(dns_names[0] if dns_names else "no-san")
     builder = (
@@ -244,6 +245,12 @@ def short_lived_chain() -> SigningChain:
 
 
 @functools.cache
+def weak_key_chain() -> SigningChain:
+    """Valid in every other way, but its key is RSA-1024."""
+    return _chain(intermediate(), key_label="weak-leaf", key_bits=1024)
+
+
+@functools.cache
 def self_signed_chain() -> SigningChain:
     leaf, key = _leaf(None, key_label="self-signed")
     return SigningChain(leaf, key, ())
@@ -295,15 +302,23 @@ class CountingFetcher:
     """Serves PEM by URL from a dict and counts fetches; unknown URLs fail like a 404.
 
     Safe to share between threads. ``delay`` makes each fetch take that long (so concurrent callers
-    arrive while one is in flight); ``failure``, when given, is the reason every fetch fails with.
+    arrive while one is in flight); ``failure``, when given, is the reason every fetch fails with;
+    ``anything``, when given, is served for every URL not in ``chains`` (as S3 serves one object
+    whatever query string is added).
     """
 
     def __init__(
-        self, chains: dict[str, bytes] | None = None, *, delay: float = 0.0, failure: str | None = None
+        self,
+        chains: dict[str, bytes] | None = None,
+        *,
+        delay: float = 0.0,
+        failure: str | None = None,
+        anything: bytes | None = None,
     ) -> None:
         self.chains = chains if chains is not None else {CHAIN_URL: good_chain().pem}
         self.delay = delay
         self.failure = failure
+        self.anything = anything
         self.calls: list[str] = []
         self._lock = threading.Lock()
 
@@ -314,9 +329,11 @@ class CountingFetcher:
             time.sleep(self.delay)  # outside the lock: the fetcher itself must not serialise callers
         if self.failure is not None:
             raise RequestVerificationError(self.failure)
-        if url not in self.chains:
-            raise RequestVerificationError("certificate chain fetch answered HTTP 404")
-        return self.chains[url]
+        if url in self.chains:
+            return self.chains[url]
+        if self.anything is not None:
+            return self.anything
+        raise RequestVerificationError("certificate chain fetch answered HTTP 404")
 
     def fetches_per_url(self) -> dict[str, int]:
         """How many times each URL was fetched."""
@@ -329,11 +346,16 @@ def make_verifier(
     *,
     skill_id: str | None = SKILL_ID,
     clock: Callable[[], dt.datetime] = lambda: NOW,
+    budget: FetchBudget | None = None,
+    fetch_deadline: float | None = None,
 ) -> AlexaRequestVerifier:
     """A verifier trusting only the test root, fed by ``fetcher``, at the fixed test time."""
+    extra = {} if fetch_deadline is None else {"fetch_deadline": fetch_deadline}
     return AlexaRequestVerifier(
         skill_id=skill_id,
         trust_store=Store(trusted_roots()),
         fetcher=fetcher or CountingFetcher(),
         clock=clock,
+        budget=budget,
+        **extra,
     )

@@ -15,6 +15,7 @@ from cryptography.x509.verification import Store
 from skill.web.verification import (
     AlexaRequestVerifier,
     RequestVerificationError,
+    canonical_chain_url,
     check_application_id,
     check_cert_chain_url,
     check_timestamp,
@@ -44,6 +45,26 @@ def test_chain_url_accepts_amazon_bucket_variants(url: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("url", "canonical"),
+    [
+        ("https://s3.amazonaws.com/echo.api/cert.pem", "https://s3.amazonaws.com/echo.api/cert.pem"),
+        ("HTTPS://S3.AmazonAWS.COM/echo.api/cert.pem", "https://s3.amazonaws.com/echo.api/cert.pem"),
+        ("https://s3.amazonaws.com:443/echo.api/cert.pem", "https://s3.amazonaws.com/echo.api/cert.pem"),
+        ("https://s3.amazonaws.com:/echo.api/cert.pem", "https://s3.amazonaws.com/echo.api/cert.pem"),
+        ("https://s3.amazonaws.com:0443/echo.api/cert.pem", "https://s3.amazonaws.com/echo.api/cert.pem"),
+        ("https://s3.amazonaws.com/echo.api/./cert.pem", "https://s3.amazonaws.com/echo.api/cert.pem"),
+        ("https://s3.amazonaws.com/echo.api/a/../cert.pem", "https://s3.amazonaws.com/echo.api/cert.pem"),
+        ("https://s3.amazonaws.com/echo.api/%2e/cert.pem", "https://s3.amazonaws.com/echo.api/cert.pem"),
+        ("https://s3.amazonaws.com/echo.api/a/%2E%2E/cert.pem", "https://s3.amazonaws.com/echo.api/cert.pem"),
+        ("https://s3.amazonaws.com/%65cho%2Eapi/cert%2Epem", "https://s3.amazonaws.com/echo.api/cert.pem"),
+        ("https://s3.amazonaws.com/echo.api/a%7eb%2a.pem", "https://s3.amazonaws.com/echo.api/a~b%2A.pem"),
+    ],
+)
+def test_chain_url_has_one_canonical_spelling(url: str, canonical: str) -> None:
+    assert canonical_chain_url(url) == canonical
+
+
+@pytest.mark.parametrize(
     ("url", "reason"),
     [
         ("http://s3.amazonaws.com/echo.api/echo-api-cert.pem", "https"),
@@ -63,6 +84,27 @@ def test_chain_url_accepts_amazon_bucket_variants(url: str) -> None:
         ("https://s3.amazonaws.com:notaport/echo.api/echo-api-cert.pem", "malformed"),
         ("https://user:pw@s3.amazonaws.com/echo.api/echo-api-cert.pem", "credentials"),
         ("", "https"),
+        # Percent-encoded dot segments leave the bucket just as plain ones do (RFC 3986 6.2.2).
+        ("https://s3.amazonaws.com/echo.api/%2E%2E/other-bucket/x.pem", "path"),
+        ("https://s3.amazonaws.com/echo.api/%2e%2e/other-bucket/x.pem", "path"),
+        ("https://s3.amazonaws.com/echo.api/.%2E/other-bucket/x.pem", "path"),
+        ("https://s3.amazonaws.com/echo.api/..", "path"),
+        ("https://s3.amazonaws.com/echo.api/", "path"),
+        ("https://s3.amazonaws.com/echo.api%2Fx.pem", "encoded slash"),
+        ("https://s3.amazonaws.com/echo.api/..%2Fother/x.pem", "encoded slash"),
+        ("https://s3.amazonaws.com/echo.api/..%5Cother/x.pem", "encoded slash"),
+        ("https://s3.amazonaws.com/echo.api/..\\other/x.pem", "backslash"),
+        ("https://s3.amazonaws.com/echo.api/x.pem?n=1", "query or fragment"),
+        ("https://s3.amazonaws.com/echo.api/x.pem?", "query or fragment"),
+        ("https://s3.amazonaws.com/echo.api/x.pem#n", "query or fragment"),
+        ("https://s3.amazonaws.com/echo.api/x.pem;n=1", "parameters"),
+        ("https://s3.amazonaws.com/echo.api/x%zz.pem", "malformed"),
+        ("https://s3.amazonaws.com/echo.api/x%2.pem", "malformed"),
+        ("https://s3.amazonaws.com/echo.api/x y.pem", "malformed"),
+        ("https://s3.amazon\taws.com/echo.api/x.pem", "malformed"),
+        ("https://s3.amazonaws.com./echo.api/x.pem", "host"),
+        ("https://[::1]/echo.api/x.pem", "host"),
+        ("https://s3.amazonaws.com:4430/echo.api/x.pem", "port"),
     ],
 )
 def test_chain_url_refuses(url: str, reason: str) -> None:
@@ -98,6 +140,7 @@ def test_chain_to_trusted_root_with_echo_api_san_is_trusted(chain: Callable[[], 
         (pki.self_signed_chain, "does not validate"),
         (pki.unknown_root_chain, "does not validate"),
         (pki.code_signing_chain, "does not validate"),
+        (pki.weak_key_chain, "shorter than 2048 bits"),
     ],
     ids=[
         "wrong-san",
@@ -107,6 +150,7 @@ def test_chain_to_trusted_root_with_echo_api_san_is_trusted(chain: Callable[[], 
         "self-signed",
         "unknown-root",
         "code-signing",
+        "rsa-1024",
     ],
 )
 def test_untrustworthy_chains_are_refused(chain: Callable[[], pki.SigningChain], reason: str) -> None:
@@ -278,10 +322,27 @@ def test_bad_chain_url_is_refused_without_fetching(url: str) -> None:
     assert fetcher.calls == []
 
 
-def test_uppercase_host_is_accepted() -> None:
-    url = "https://S3.AMAZONAWS.COM/echo.api/echo-api-cert-test.pem"
-    body = envelope()
-    make_verifier(CountingFetcher({url: pki.good_chain().pem})).verify(signed_headers(body, url=url), body)
+@pytest.mark.parametrize(
+    "variants",
+    [
+        [
+            "https://S3.AMAZONAWS.COM/echo.api/echo-api-cert-test.pem",
+            "https://s3.amazonaws.com:443/echo.api/echo-api-cert-test.pem",
+            "https://s3.amazonaws.com/echo.api/./echo-api-cert-test.pem",
+            "https://s3.amazonaws.com/echo.api/x/%2E%2E/echo-api-cert-test.pem",
+            "https://s3.amazonaws.com/echo.api/echo-api-cert-test%2Epem",
+            pki.CHAIN_URL,
+        ]
+    ],
+)
+def test_every_spelling_of_the_chain_url_costs_one_fetch_of_its_canonical_form(variants: list[str]) -> None:
+    """The cache and the fetch both use the canonical URL: six spellings, one download, of that URL."""
+    fetcher = CountingFetcher({pki.CHAIN_URL: pki.good_chain().pem})
+    verifier = make_verifier(fetcher)
+    for url in variants:
+        body = envelope()
+        verifier.verify(signed_headers(body, url=url), body)
+    assert fetcher.calls == [pki.CHAIN_URL]
 
 
 @pytest.mark.parametrize("offset", [151, -151])
@@ -304,6 +365,7 @@ def test_wrong_application_id_is_refused() -> None:
         pki.not_yet_valid_chain,
         pki.self_signed_chain,
         pki.unknown_root_chain,
+        pki.weak_key_chain,
     ],
 )
 def test_requests_signed_by_untrustworthy_chains_are_refused(chain: Callable[[], pki.SigningChain]) -> None:

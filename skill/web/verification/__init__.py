@@ -5,7 +5,8 @@ Implements Amazon's "host a custom skill as a web service" checklist on top of
 because they check only the SHA-1 signature and never validate the chain to a trusted root.
 """
 
-from skill.web.verification.chain import SIGNING_DOMAIN, TrustedSigner, trusted_signer
+from skill.web.verification.cache import FetchBudget
+from skill.web.verification.chain import MIN_RSA_BITS, SIGNING_DOMAIN, TrustedSigner, trusted_signer
 from skill.web.verification.envelope import (
     EnvelopeFacts,
     check_application_id,
@@ -15,20 +16,25 @@ from skill.web.verification.envelope import (
 )
 from skill.web.verification.errors import RequestVerificationError
 from skill.web.verification.fetching import Fetcher, fetch_url
+from skill.web.verification.refusals import RefusalLog
 from skill.web.verification.trust import default_trust_store, store_from_pem
-from skill.web.verification.urls import check_cert_chain_url
+from skill.web.verification.urls import canonical_chain_url, check_cert_chain_url
 from skill.web.verification.verifier import CHAIN_URL_HEADER, SIGNATURE_HEADER, AlexaRequestVerifier, Headers
 
 __all__ = [
     "CHAIN_URL_HEADER",
+    "MIN_RSA_BITS",
     "SIGNATURE_HEADER",
     "SIGNING_DOMAIN",
     "AlexaRequestVerifier",
     "EnvelopeFacts",
+    "FetchBudget",
     "Fetcher",
     "Headers",
+    "RefusalLog",
     "RequestVerificationError",
     "TrustedSigner",
+    "canonical_chain_url",
     "check_application_id",
     "check_cert_chain_url",
     "check_timestamp",

@@ -24,6 +24,8 @@ from cryptography.x509.verification import (
 from skill.web.verification.errors import RequestVerificationError
 
 SIGNING_DOMAIN = "echo-api.amazon.com"
+MIN_RSA_BITS = 2048
+"""NIST has disallowed shorter RSA keys for signatures since 2013; Amazon's signing keys are 2048 bits."""
 _MAX_CHAIN_DEPTH = 6
 
 
@@ -84,6 +86,8 @@ def trusted_signer(pem: bytes, store: Store, now: dt.datetime) -> TrustedSigner:
     key = leaf.public_key()
     if not isinstance(key, RSAPublicKey):
         raise RequestVerificationError("signing certificate key is not RSA")
+    if key.key_size < MIN_RSA_BITS:
+        raise RequestVerificationError(f"signing certificate key is shorter than {MIN_RSA_BITS} bits")
     return TrustedSigner(
         public_key=key,
         not_before=max(cert.not_valid_before_utc for cert in path),

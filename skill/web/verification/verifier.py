@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterable
 from typing import Protocol
 
@@ -13,7 +14,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.x509.verification import Store
 
-from skill.web.verification.cache import SignerCache
+from skill.web.verification.cache import FetchBudget, SignerCache
 from skill.web.verification.chain import TrustedSigner, trusted_signer
 from skill.web.verification.envelope import (
     EnvelopeFacts,
@@ -22,9 +23,9 @@ from skill.web.verification.envelope import (
     envelope_facts,
 )
 from skill.web.verification.errors import RequestVerificationError
-from skill.web.verification.fetching import Fetcher, fetch_url
+from skill.web.verification.fetching import DEFAULT_TIMEOUT_SECONDS, Fetcher, fetch_url
 from skill.web.verification.trust import default_trust_store
-from skill.web.verification.urls import check_cert_chain_url
+from skill.web.verification.urls import canonical_chain_url
 
 CHAIN_URL_HEADER = "SignatureCertChainUrl"
 SIGNATURE_HEADER = "Signature-256"
@@ -64,6 +65,8 @@ class AlexaRequestVerifier:
 
     ``trust_store``, ``fetcher`` and ``clock`` exist so tests can use their own CA, serve chains without
     a network and move time; production uses certifi's roots, HTTPS and the system clock.
+    ``fetch_deadline`` bounds a whole certificate download (and how long other requests wait for it);
+    ``budget`` bounds downloads of URLs not seen before (default: a few, then one a second).
     """
 
     def __init__(
@@ -73,13 +76,15 @@ class AlexaRequestVerifier:
         trust_store: Store | None = None,
         fetcher: Fetcher | None = None,
         clock: Clock | None = None,
+        fetch_deadline: float = DEFAULT_TIMEOUT_SECONDS,
+        budget: FetchBudget | None = None,
     ) -> None:
         self.skill_id = skill_id or None
         # Parsed here (about 140 ms for certifi's bundle) so no request waits for it.
         self._trust_store = trust_store if trust_store is not None else default_trust_store()
-        self._fetcher = fetcher or fetch_url
+        self._fetcher = fetcher or functools.partial(fetch_url, timeout=fetch_deadline)
         self._clock = clock or utc_now
-        self._signers = SignerCache(self._load_signer)
+        self._signers = SignerCache(self._load_signer, wait_seconds=fetch_deadline, budget=budget)
 
     def _load_signer(self, url: str, now: dt.datetime) -> TrustedSigner:
         return trusted_signer(self._fetcher(url), self._trust_store, now)
@@ -101,7 +106,7 @@ class AlexaRequestVerifier:
             signature = base64.b64decode(encoded.strip(), validate=True)
         except (binascii.Error, ValueError):
             raise RequestVerificationError(f"{SIGNATURE_HEADER} header is not base64") from None
-        check_cert_chain_url(url)
+        url = canonical_chain_url(url)  # what is fetched and cached: one entry however it is spelt
 
         if facts is None:
             facts = envelope_facts(body)
@@ -117,3 +122,4 @@ class AlexaRequestVerifier:
             signer.public_key.verify(signature, body, _PADDING, _DIGEST)
         except InvalidSignature:
             raise RequestVerificationError("Signature-256 does not match the body") from None
+        self._signers.mark_used(url)
