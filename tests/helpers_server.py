@@ -1,17 +1,28 @@
 """The skill's web service on a free loopback port, for tests that need a real HTTP endpoint.
 
-Runs `skill.web.service.create_app(verify=False)` (unsigned requests are fine on 127.0.0.1 only) in a
-background thread with werkzeug's server, and shuts it down when the `with` block ends, whatever
-happened inside.
-
+`running_skill` runs `skill.web.service.create_app(verify=False)` (unsigned requests are fine on
+127.0.0.1 only) in a background thread with werkzeug's server; `running_production` runs the
+production setup itself (`deploy/production.py`: nginx in front of gunicorn) as a subprocess. Both
+shut down when the `with` block ends, whatever happened inside.
 """
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
 import threading
+import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
 
 from werkzeug.serving import make_server
 
@@ -36,3 +47,103 @@ def running_skill() -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=READY_TIMEOUT_S)
+
+
+# --- the production setup (deploy/production.py: nginx in front of gunicorn) ------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+PRODUCTION_START_TIMEOUT_S = 60.0
+
+
+@dataclass
+class Production:
+    """A running ``deploy/production.py``: where it listens, and what it has logged so far."""
+
+    port: int
+    scheme: str
+    stdout: IO[bytes]
+    stderr: IO[bytes]
+    process: subprocess.Popen[bytes]
+
+    @property
+    def url(self) -> str:
+        return f"{self.scheme}://127.0.0.1:{self.port}/"
+
+    def logs(self) -> str:
+        """Everything nginx, gunicorn and the app wrote, stdout then stderr."""
+        return "\n".join(read_shared_file(stream) for stream in (self.stdout, self.stderr))
+
+
+def read_shared_file(stream: IO[bytes]) -> str:
+    """Read a file a child process is writing to, without moving the offset the two of us share."""
+    fd = stream.fileno()
+    return os.pread(fd, os.fstat(fd).st_size, 0).decode("utf-8", "replace")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def start_production(
+    env: dict[str, str], *, app: str = "skill.web.wsgi:app", args: Sequence[str] = (), scheme: str = "http"
+) -> Production:
+    """Start the launcher on a free loopback port with ``env`` added (ALEXA_SKILL_ID is not inherited).
+
+    Returns once it answers ``/healthz``, or raises with its logs if it exits first. Stop it with
+    ``stop_production``. It runs in a session of its own, so the stop can reach every process in it.
+    """
+    port = free_port()
+    inherited = {name: value for name, value in os.environ.items() if not name.startswith("ALEXA_")}
+    full_env = {**inherited, "LOG_LEVEL": "warning", **env}
+    command = [sys.executable, str(ROOT / "deploy" / "production.py"), "--listen", f"{HOST}:{port}"]
+    command += ["--app", app, *args]
+    # Closed by running_production, or by whoever calls stop_production.
+    stdout, stderr = tempfile.TemporaryFile(), tempfile.TemporaryFile()  # noqa: SIM115
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=full_env, stdout=stdout, stderr=stderr, start_new_session=True
+    )
+    production = Production(port, scheme, stdout, stderr, process)
+    deadline = time.monotonic() + PRODUCTION_START_TIMEOUT_S
+    context = ssl._create_unverified_context() if scheme == "https" else None
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"production exited with {process.returncode}:\n{production.logs()}")
+        try:
+            with urllib.request.urlopen(f"{production.url}healthz", timeout=2, context=context) as reply:
+                if reply.status == 200:
+                    return production
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            stop_production(production)
+            raise RuntimeError(f"production did not start:\n{production.logs()}")
+        time.sleep(0.1)
+
+
+def stop_production(production: Production) -> int:
+    """SIGTERM the launcher (it stops nginx and gunicorn); kill its session if it does not finish."""
+    process = production.process
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    return process.returncode
+
+
+@contextmanager
+def running_production(
+    env: dict[str, str], *, app: str = "skill.web.wsgi:app", args: Sequence[str] = (), scheme: str = "http"
+) -> Iterator[Production]:
+    production = start_production(env, app=app, args=args, scheme=scheme)
+    try:
+        yield production
+    finally:
+        stop_production(production)
+        production.stdout.close()
+        production.stderr.close()

@@ -22,12 +22,13 @@ from flask_ask_sdk.skill_adapter import (
     VERIFY_TIMESTAMP_APP_CONFIG,
     SkillAdapter,
 )
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from skill.web import metrics
 from skill.web.verification import (
     AlexaRequestVerifier,
     Headers,
+    RefusalLog,
     RequestVerificationError,
     check_application_id,
     facts_of,
@@ -45,16 +46,39 @@ def _error(status: int, message: str) -> tuple[Response, int]:
     return jsonify(error=message), status
 
 
-def _refused(reason: str) -> tuple[Response, int]:
-    """Verification failures all look the same to the caller; only the log says why."""
-    logger.warning("Alexa request refused: %s", reason)
+def _refused(refusals: RefusalLog, reason: str) -> tuple[Response, int]:
+    """Verification failures all look the same to the caller; only the log says why (once an interval)."""
+    refusals.record("Alexa request refused", reason)
     metrics.note_refusal(reason)
     return _error(400, "request verification failed")
 
 
-def _bad_envelope(reason: str) -> tuple[Response, int]:
-    logger.warning("Bad request body: %s", reason)
+def _bad_envelope(refusals: RefusalLog, reason: str) -> tuple[Response, int]:
+    refusals.record("Bad request body", reason)
     return _error(400, "body is not an Alexa request envelope")
+
+
+def _request_body() -> bytes:
+    """The body, refused with 413 past ``MAX_BODY_BYTES`` whether its length was declared or not.
+
+    werkzeug refuses a declared length over the cap, but cuts a chunked body at the cap without a
+    word, so a chunked body is read here instead, to one byte past the cap. Whatever the server's
+    reader raises on broken chunked framing propagates for the caller to answer 400.
+    """
+    if request.content_length is not None or not request.environ.get("wsgi.input_terminated"):
+        return request.get_data(cache=True)  # werkzeug raises 413 past MAX_CONTENT_LENGTH
+    stream = request.environ["wsgi.input"]
+    chunks: list[bytes] = []
+    size = 0
+    while size <= MAX_BODY_BYTES:
+        chunk = stream.read(MAX_BODY_BYTES + 1 - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    if size > MAX_BODY_BYTES:
+        raise RequestEntityTooLarge()
+    return b"".join(chunks)
 
 
 class RequestChecks:
@@ -85,26 +109,34 @@ class _AlexaEndpoint(SkillAdapter):  # type: ignore[misc]
 
     def __init__(self, skill: CustomSkill, skill_id: str, checks: RequestChecks, app: Flask) -> None:
         self._checks = checks
+        self._refusals = RefusalLog(logger)
         super().__init__(skill=skill, skill_id=skill_id, verifiers=[], app=app)
 
     def dispatch_request(self) -> Response | tuple[Response, int]:
-        body = request.get_data(cache=True)  # werkzeug raises 413 past MAX_CONTENT_LENGTH
+        try:
+            body = _request_body()
+        except HTTPException:
+            raise  # 413, or werkzeug's own 400 for a client that went away
+        except Exception as exc:
+            # Broken chunked framing (gunicorn's InvalidChunkSize...): the client's fault, so a 400.
+            self._refusals.record("Bad request body", f"body could not be read ({type(exc).__name__})")
+            return _error(400, "body could not be read")
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
-            return _bad_envelope("body is not UTF-8")
+            return _bad_envelope(self._refusals, "body is not UTF-8")
         try:
             envelope = json.loads(text)
         except (ValueError, RecursionError):
-            return _bad_envelope("body is not JSON")
+            return _bad_envelope(self._refusals, "body is not JSON")
         if not isinstance(envelope, dict):
-            return _bad_envelope("body is not a JSON object")
+            return _bad_envelope(self._refusals, "body is not a JSON object")
         if not isinstance(envelope.get("request"), dict) or "version" not in envelope:
-            return _bad_envelope("envelope lacks 'version' or a 'request' object")
+            return _bad_envelope(self._refusals, "envelope lacks 'version' or a 'request' object")
         try:
             self._checks.check(request.headers, body, envelope)
         except RequestVerificationError as exc:
-            return _refused(exc.reason)
+            return _refused(self._refusals, exc.reason)
 
         # create_skill()'s skill answers the envelope parsed above (skill.runtime.hosted: no second
         # parse, no per-request rebuild); a skill built elsewhere goes through flask-ask-sdk as before.
@@ -119,7 +151,7 @@ class _AlexaEndpoint(SkillAdapter):  # type: ignore[misc]
         except SerializationException:
             # A request type newer than the installed SDK, say: genuine, so answer it, emptily.
             if not self._checks.signature_checked:
-                return _bad_envelope("ask-sdk cannot deserialize the envelope")
+                return _bad_envelope(self._refusals, "ask-sdk cannot deserialize the envelope")
             logger.warning("Verified request ask-sdk cannot deserialize; answering with an empty response")
             return jsonify(EMPTY_RESPONSE)
         except Exception as exc:
