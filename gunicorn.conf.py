@@ -1,13 +1,16 @@
-"""gunicorn settings for the web service: ``gunicorn -c gunicorn.conf.py skill.web.wsgi:app``.
+"""gunicorn settings for the web service, as ``deploy/production.py`` runs it behind nginx.
 
-Put TLS in front (a reverse proxy or load balancer): Alexa only calls https endpoints with a
-trusted certificate. Every setting can be overridden on the command line or via the env below.
+Do not expose gunicorn itself: its threads block while reading a request, so a handful of clients
+sending a byte a second hold every thread (docs/security.md). ``deploy/production.py`` binds it to
+a unix socket that only nginx talks to; nginx reads each request whole before handing it over, and
+terminates TLS (Alexa only calls https endpoints with a trusted certificate). Every setting can be
+overridden on the command line or via the env below.
 """
 
 import os
 
-# Where to listen. Loopback by default so the service is reached through the TLS proxy;
-# set HOST=0.0.0.0 (or BIND=host:port) to listen on every interface.
+# Where to listen: deploy/production.py sets BIND=unix:<run dir>/gunicorn.sock. Loopback by default
+# otherwise, so that nothing but a local proxy reaches it.
 bind = os.environ.get("BIND") or f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 
 # Two processes, each with a few threads: requests are short and mostly CPU (signature check and
@@ -16,7 +19,10 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "gthread"
 threads = int(os.environ.get("THREADS", "4"))
 
-# Alexa gives up after 8 seconds, so a request still running at 30 s is stuck: restart its worker.
+# Not a per-request limit: with threads, the master restarts a worker only when the worker's main loop
+# stops checking in for this long, and a thread stuck on one request does not stop that loop. Requests
+# are bounded elsewhere: nginx hands over only whole requests and waits 10 s for the answer (Alexa gives
+# up after 8 s), and the one outbound call, the certificate fetch, has a hard 2.5 s deadline.
 timeout = 30
 graceful_timeout = 10
 keepalive = 5
@@ -37,6 +43,25 @@ access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(L)ss'
 
 # gunicorn 27's control socket lives in $HOME and collides between instances; nothing here uses it.
 control_socket_disable = True
+
+
+def when_ready(server: object) -> None:
+    """Refuse to serve the production app without a skill ID, here in the master before any worker starts.
+
+    skill.web.wsgi refuses too, but each worker would, and when two exit at once gunicorn's master
+    halts twice and prints a traceback; one clear line and exit status 4 ("app failed to load") instead.
+    """
+    if getattr(getattr(server, "app", None), "app_uri", None) != "skill.web.wsgi:app":
+        return
+    import sys
+
+    from skill.runtime.app import MissingSkillId, required_skill_id
+
+    try:
+        required_skill_id()
+    except MissingSkillId as missing:
+        print(f"Refusing to start: {missing}", file=sys.stderr, flush=True)
+        sys.exit(4)
 
 
 # Usage figures (skill/web/metrics.py): every worker writes its counts to files in one directory, so

@@ -1,0 +1,104 @@
+"""The production web entry point refuses to start without a skill ID, unless told on purpose.
+
+``skill.web.wsgi`` (and so gunicorn, and so ``deploy/production.py``) exits with one line naming what
+to set; ``ALEXA_ALLOW_ANY_SKILL=1`` is the documented opt-out. ``tpi-skill serve`` is for development
+and keeps serving without one (tests/test_web_serve.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+import skill.web.wsgi as wsgi
+from skill.runtime.app import MissingSkillId
+from tests.helpers_server import ROOT, free_port
+from tests.pki import SKILL_ID
+
+REFUSAL = "Refusing to start: set ALEXA_SKILL_ID"
+
+
+@pytest.fixture
+def fresh_wsgi(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No skill ID in the environment, and no ``app`` built by an earlier test."""
+    monkeypatch.delenv("ALEXA_SKILL_ID", raising=False)
+    monkeypatch.delenv("ALEXA_ALLOW_ANY_SKILL", raising=False)
+    vars(wsgi).pop("app", None)
+    yield
+    vars(wsgi).pop("app", None)
+
+
+@pytest.mark.usefixtures("fresh_wsgi")
+def test_build_app_without_a_skill_id_raises() -> None:
+    with pytest.raises(MissingSkillId, match="ALEXA_ALLOW_ANY_SKILL=1"):
+        wsgi.build_app()
+
+
+@pytest.mark.usefixtures("fresh_wsgi")
+@pytest.mark.parametrize("blank", ["", "   "])
+def test_a_blank_skill_id_counts_as_none(monkeypatch: pytest.MonkeyPatch, blank: str) -> None:
+    monkeypatch.setenv("ALEXA_SKILL_ID", blank)
+    with pytest.raises(MissingSkillId):
+        wsgi.build_app()
+
+
+@pytest.mark.usefixtures("fresh_wsgi")
+def test_the_servers_app_attribute_exits_with_gunicorns_app_load_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        _ = wsgi.app
+    assert exited.value.code == 4
+    assert any(r.levelno == logging.CRITICAL and REFUSAL in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.usefixtures("fresh_wsgi")
+@pytest.mark.parametrize("value", ["true", "yes", "0", ""])
+def test_only_exactly_1_opts_out(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("ALEXA_ALLOW_ANY_SKILL", value)
+    with pytest.raises(MissingSkillId):
+        wsgi.build_app()
+
+
+@pytest.mark.usefixtures("fresh_wsgi")
+def test_the_opt_out_starts_and_still_verifies_signatures(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("ALEXA_ALLOW_ANY_SKILL", "1")
+    client = wsgi.app.test_client()
+    assert "application ID is not checked" in caplog.text
+    assert client.post("/", data=b'{"version": "1.0", "request": {}}').status_code == 400
+
+
+@pytest.mark.usefixtures("fresh_wsgi")
+def test_with_a_skill_id_the_app_is_built_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ALEXA_SKILL_ID", SKILL_ID)
+    assert wsgi.app is wsgi.app
+
+
+@pytest.mark.parametrize("attempt", range(3))  # two workers exiting at once made gunicorn print a traceback
+def test_gunicorn_without_a_skill_id_stops_with_one_line_and_no_traceback(attempt: int) -> None:
+    env = {"PATH": os.environ["PATH"], "LOG_LEVEL": "info"}
+    command = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py")]
+    command += ["--bind", f"127.0.0.1:{free_port()}", "skill.web.wsgi:app"]
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, timeout=60, check=False)
+    stderr = done.stderr.decode("utf-8", "replace")
+    assert done.returncode == 4, stderr  # gunicorn's "app failed to load": a supervisor should not retry
+    assert REFUSAL in stderr
+    assert "Traceback" not in stderr
+    assert "Booting worker" not in stderr
+
+
+def test_the_production_launcher_without_a_skill_id_exits_4() -> None:
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", "LOG_LEVEL": "warning"}
+    command = [sys.executable, str(ROOT / "deploy" / "production.py"), "--listen", f"127.0.0.1:{free_port()}"]
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, timeout=120, check=False)
+    stderr = done.stderr.decode("utf-8", "replace")
+    assert done.returncode == 4, stderr
+    assert REFUSAL in stderr
+    assert "Traceback" not in stderr
