@@ -16,6 +16,7 @@ installed first (``deploy/ensure-nginx.sh``: Debian's package, as root or throug
 from __future__ import annotations
 
 import argparse
+import ctypes
 import http.client
 import os
 import resource
@@ -118,6 +119,16 @@ def render_config(
     return text
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec (Linux): SIGTERM when the launcher dies without stopping us (SIGKILL,
+    say), so neither server outlives it unsupervised. Elsewhere a no-op."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def _copy_lines(proc: subprocess.Popen[bytes]) -> None:
     assert proc.stdout is not None
     for line in proc.stdout:
@@ -169,7 +180,9 @@ class Service:
         command = [nginx, "-p", str(self.run_dir), "-c", str(config), "-e", "stderr"]
         # nginx opens /dev/stdout itself: when that is a file, its writes would overwrite gunicorn's
         # (a new open file, with its own offset), so it gets a pipe and we copy the lines on.
-        self.nginx = subprocess.Popen(command, cwd=self.run_dir, stdout=subprocess.PIPE)
+        self.nginx = subprocess.Popen(
+            command, cwd=self.run_dir, stdout=subprocess.PIPE, preexec_fn=_die_with_parent
+        )
         threading.Thread(target=_copy_lines, args=(self.nginx,), name="nginx-log", daemon=True).start()
         self._wait_for("nginx", self.nginx, lambda: (self.run_dir / "nginx.pid").exists())
         scheme = "https" if cert else "http"
@@ -182,7 +195,7 @@ class Service:
     def _start_gunicorn(self) -> None:
         env = {**os.environ, "BIND": f"unix:{self.socket}"}
         command = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), self.args.app]
-        self.gunicorn = subprocess.Popen(command, cwd=ROOT, env=env)
+        self.gunicorn = subprocess.Popen(command, cwd=ROOT, env=env, preexec_fn=_die_with_parent)
         self._wait_for("gunicorn", self.gunicorn, lambda: _healthy(self.socket))
 
     def _wait_for(self, name: str, proc: subprocess.Popen[bytes], ready: Callable[[], bool]) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -97,8 +98,17 @@ def test_gunicorn_without_a_skill_id_stops_with_one_line_and_no_traceback(attemp
 def test_the_production_launcher_without_a_skill_id_exits_4() -> None:
     env = {"PATH": "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", "LOG_LEVEL": "warning"}
     command = [sys.executable, str(ROOT / "deploy" / "production.py"), "--listen", f"127.0.0.1:{free_port()}"]
-    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, timeout=120, check=False)
-    stderr = done.stderr.decode("utf-8", "replace")
-    assert done.returncode == 4, stderr
+    # A session of its own: should it start after all, everything it started can be stopped with it.
+    launcher = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+    )
+    try:
+        _, err = launcher.communicate(timeout=120)
+    finally:
+        if launcher.poll() is None:
+            os.killpg(launcher.pid, signal.SIGKILL)
+            launcher.wait()
+    stderr = err.decode("utf-8", "replace")
+    assert launcher.returncode == 4, stderr
     assert REFUSAL in stderr
     assert "Traceback" not in stderr
