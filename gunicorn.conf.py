@@ -61,6 +61,9 @@ def when_ready(server: object) -> None:
         required_skill_id()
     except MissingSkillId as missing:
         print(f"Refusing to start: {missing}", file=sys.stderr, flush=True)
+        cleanup = globals().get("on_exit")  # gunicorn calls on_exit only after a normal stop
+        if callable(cleanup):
+            cleanup(server)
         sys.exit(4)
 
 
