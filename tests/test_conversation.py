@@ -164,6 +164,29 @@ def test_repeat_says_the_last_answer_again_exactly(talk: Talk) -> None:
     assert said(conversation.intent("AMAZON.YesIntent")) == offered_topic
 
 
+def test_repeat_after_declining_offers_again_what_it_replays(talk: Talk) -> None:
+    conversation = talk()
+    answer = conversation.intent("PiriformisSyndromeIntent")
+    conversation.intent("AMAZON.NoIntent")
+    again = conversation.intent("AMAZON.RepeatIntent")
+    assert again.speech == answer.speech and "would you like" in said(again)
+    # The listener heard the offer again, so "yes" now takes it.
+    offered_topic = said(talk().intent("WhenRecommendedIntent"))
+    assert said(conversation.intent("AMAZON.YesIntent")) == offered_topic
+
+
+def test_repeat_after_declining_a_help_page_offers_the_next_page_again(talk: Talk) -> None:
+    conversation = talk()
+    first_page = said(conversation.intent("AMAZON.HelpIntent"))
+    second_page = said(conversation.intent("AMAZON.YesIntent"))
+    assert second_page != first_page
+    conversation.intent("AMAZON.NoIntent")
+    conversation.intent("AMAZON.RepeatIntent")
+    third_page = said(conversation.intent("AMAZON.YesIntent"))
+    assert third_page not in (first_page, second_page)
+    assert "okay. what would you like to know" not in third_page
+
+
 def test_repeat_before_anything_was_said_is_graceful(talk: Talk) -> None:
     turn = talk().intent("AMAZON.RepeatIntent")
     assert "haven't said anything" in said(turn)

@@ -71,6 +71,8 @@ def respond(handler_input: HandlerInput, answer: Answer) -> Response:
                 answer.key,
                 answer.more_topic,
                 answer.elicit,
+                answer.offered,
+                answer.next_help_page,
             )
             state.remember_last(spoken)
     state.note_answered(answer.key)

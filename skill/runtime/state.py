@@ -20,6 +20,10 @@ HELP_PAGE = "help_page"
 ANSWERED = "answered"
 
 
+def _page_number(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+
+
 @dataclass(frozen=True)
 class Spoken:
     """The last answer, kept so "repeat" can say it again word for word."""
@@ -33,6 +37,10 @@ class Spoken:
     """The topic whose "more" was still unheard: the screen's first button when said again."""
     elicit: tuple[str, str] | None = None
     """(intent, slot) the answer asked for, asked for again when it is repeated."""
+    offered: str | None = None
+    """The topic the answer offered ("Would you like to hear...?"): offered again when it is repeated."""
+    help_page: int | None = None
+    """The help page the answer offered next, likewise."""
 
     def to_attributes(self) -> dict[str, Any]:
         return {
@@ -43,6 +51,8 @@ class Spoken:
             "key": self.key,
             "more_topic": self.more_topic,
             "elicit": list(self.elicit) if self.elicit else None,
+            "offered": self.offered,
+            "help_page": self.help_page,
         }
 
     @classmethod
@@ -55,6 +65,7 @@ class Spoken:
         if not speech.strip():  # never saved by the skill; repeating it would be silence
             return None
         key, more_topic, elicit = raw.get("key"), raw.get("more_topic"), raw.get("elicit")
+        offered, help_page = raw.get("offered"), raw.get("help_page")
         wanted = (
             (elicit[0], elicit[1])
             if isinstance(elicit, list) and len(elicit) == 2 and all(isinstance(part, str) for part in elicit)
@@ -68,6 +79,8 @@ class Spoken:
             key if isinstance(key, str) else "",
             more_topic if isinstance(more_topic, str) else None,
             wanted,
+            offered if isinstance(offered, str) else None,
+            _page_number(help_page),
         )
 
 
@@ -105,8 +118,7 @@ class SessionState:
 
     @property
     def help_page(self) -> int | None:
-        value = self._attributes.get(HELP_PAGE)
-        return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+        return _page_number(self._attributes.get(HELP_PAGE))
 
     def move_on(self, topic: str | None, offered: str | None, help_page: int | None) -> None:
         """A new answer was given: what "tell me more", "yes" and "more" now refer to."""

@@ -53,8 +53,8 @@ class NoHandler(AnswerHandler):
 
 
 class RepeatHandler(AnswerHandler):
-    """Says the last real answer again word for word (at the listener's current speech rate), leaving
-    what the conversation remembers as it was."""
+    """Says the last real answer again word for word (at the listener's current speech rate). Its offer
+    stands again too: after "no" and then "repeat", "yes" accepts what was just heard offered."""
 
     intents = frozenset({"AMAZON.RepeatIntent"})
 
@@ -63,6 +63,7 @@ class RepeatHandler(AnswerHandler):
         last = state.last
         if last is None:
             return short_answer(content, "nothing_to_repeat", "nothing_to_repeat", "ask_next")
+        state.move_on(topic=state.topic, offered=last.offered, help_page=last.help_page)
         return Answer(
             speech=last.speech,
             title=last.title,
@@ -70,7 +71,7 @@ class RepeatHandler(AnswerHandler):
             reprompt=last.reprompt,
             card_text=last.card_text,
             topic=state.topic,
-            offered=state.offered,  # the screen keeps its buttons in the same order
+            offered=last.offered,
             more_topic=last.more_topic,
             elicit=last.elicit,
             remember=False,
