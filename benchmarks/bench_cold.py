@@ -5,7 +5,7 @@ Ours is `build_lambda_zip()`'s zip, unpacked. The hello-world is `benchmarks/hel
 timestamp-checked .pyc files (valid there, as they are in a zip made with `zip -r`). Both run in a
 bare interpreter that cannot write bytecode (`-B`: Lambda's code directory is read-only) and sees
 only its own folder, as Lambda's runtime does. A third side, our zip with its .pyc files removed,
-shows what the bytecode buys (what the build shipped before).
+shows what the bytecode saves.
 """
 
 from __future__ import annotations
@@ -131,7 +131,7 @@ def bench_cold(folders: Folders, reps: int, rounds: int) -> list[Row]:
             "Cold start without bytecode: our zip minus its .pyc files (wall)",
             pooled("source"),
             pooled("hello"),
-            note=f"what the zip shipped before; {spread('source')}",
+            note=f"what the bytecode saves; {spread('source')}",
         ),
     ]
 

@@ -87,7 +87,7 @@ def bench_verify(n: int, n_fresh: int) -> list[Row]:
             "Floor: the same POST with only the RSA-SHA256 check Amazon requires, vs off",
             rsa_only,
             without,
-            note="no verifier can cost less; key validated and signature decoded beforehand",
+            note="no verifier can cost less; key validated beforehand",
         ),
         compare(
             "Our rules beyond that floor: verify on vs RSA check only",
