@@ -69,7 +69,8 @@ def when_ready(server: object) -> None:
 
 # Usage figures (skill/web/metrics.py): every worker writes its counts to files in one directory, so
 # GET /metrics adds all workers up whichever one answers. A fresh directory per start unless
-# PROMETHEUS_MULTIPROC_DIR names one; old counts in a named one are cleared at start.
+# PROMETHEUS_MULTIPROC_DIR names one; old counts in a named one are cleared at start. deploy/production.py
+# names one in its run directory, which it removes even when gunicorn was killed (on_exit never ran).
 def _metrics_dir() -> bool:
     """Set PROMETHEUS_MULTIPROC_DIR (before any worker imports prometheus_client); True if made here."""
     import tempfile

@@ -8,9 +8,13 @@ it down; nginx reads every request whole (headers within 10 s, a body capped at 
 handing it over, holding a slow client for the price of a few KiB. gunicorn (``gunicorn.conf.py``)
 serves ``skill.web.wsgi:app`` on a unix socket in a private run directory that only nginx talks to;
 nginx serves ``deploy/nginx/nginx.conf``, with TLS when a certificate is given (Alexa calls only
-https endpoints on port 443). Both log to this process's stdout and stderr. SIGTERM or SIGINT stops
-both; if either exits on its own, the other is stopped and this exits non-zero. A missing nginx is
-installed first (``deploy/ensure-nginx.sh``: Debian's package, as root or through sudo).
+https endpoints on port 443). A second nginx listener, on loopback (``--metrics-listen``, default
+127.0.0.1:9464), passes only ``/metrics`` to gunicorn, without a forwarding header, so a cron job on
+this machine can read the usage figures the public listener refuses to give out. gunicorn's workers
+keep their counts in the run directory, so a killed gunicorn leaves none behind in /tmp. Both log to
+this process's stdout and stderr. SIGTERM or SIGINT stops both; if either exits on its own, the other
+is stopped and this exits non-zero. A missing nginx is installed first (``deploy/ensure-nginx.sh``:
+Debian's package, as root or through sudo).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import argparse
 import ctypes
 import http.client
+import ipaddress
 import os
 import resource
 import shutil
@@ -38,6 +43,9 @@ START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 15.0
 NGINX_PLACES = ("/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/local/nginx/sbin/nginx")
 OPEN_FILES_WANTED = 16384
+METRICS_LISTEN = "127.0.0.1:9464"
+METRICS_TOKEN_ENV = "METRICS_TOKEN"  # skill/web/metrics.py reads the same variable
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"  # where gunicorn's workers keep their counts
 
 
 class StartError(RuntimeError):
@@ -101,13 +109,34 @@ def listen_directives(listen: str, tls_cert: str | None, tls_key: str | None) ->
     return "\n        ".join(lines)
 
 
+def is_loopback_listen(listen: str) -> bool:
+    """Whether nginx's ``listen`` address takes connections from this machine only (a bare port, a
+    wildcard or a name other than localhost may not)."""
+    host, colon, _port = listen.rpartition(":")
+    if not colon:
+        return False
+    host = host.removeprefix("[").removesuffix("]")
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def render_config(
-    run_dir: Path, listen: str, tls_cert: str | None, tls_key: str | None, open_files: int
+    run_dir: Path,
+    listen: str,
+    tls_cert: str | None,
+    tls_key: str | None,
+    open_files: int,
+    metrics_listen: str = METRICS_LISTEN,
 ) -> str:
     values = {
         "run_dir": str(run_dir),
         "upstream": f"unix:{run_dir / 'gunicorn.sock'}",
         "listen": listen_directives(listen, tls_cert, tls_key),
+        "metrics_listen": f"listen {metrics_listen};",
         # Two descriptors per proxied request (client and upstream), with room for logs and listeners.
         "worker_connections": str(max(256, min(8192, (open_files - 64) // 2))),
     }
@@ -168,6 +197,8 @@ class Service:
         self.run_dir = run_dir
         self.gunicorn: subprocess.Popen[bytes] | None = None
         self.nginx: subprocess.Popen[bytes] | None = None
+        self.counts_dir: Path | None = None
+        """The workers' counts directory when made here (it goes when the service stops)."""
 
     def start(self) -> None:
         nginx = nginx_or_install()
@@ -175,7 +206,8 @@ class Service:
         self.run_dir.chmod(0o711)  # nginx's workers run as another user when started as root
         config = self.run_dir / "nginx.conf"
         listen, cert, key = self.args.listen, self.args.tls_cert, self.args.tls_key
-        config.write_text(render_config(self.run_dir, listen, cert, key, open_files), "utf-8")
+        metrics = self.args.metrics_listen
+        config.write_text(render_config(self.run_dir, listen, cert, key, open_files, metrics), "utf-8")
         self._start_gunicorn()
         command = [nginx, "-p", str(self.run_dir), "-c", str(config), "-e", "stderr"]
         # nginx opens /dev/stdout itself: when that is a file, its writes would overwrite gunicorn's
@@ -187,6 +219,7 @@ class Service:
         self._wait_for("nginx", self.nginx, lambda: (self.run_dir / "nginx.pid").exists())
         scheme = "https" if cert else "http"
         print(f"Serving on {scheme}://{listen}/ (nginx, then gunicorn on {self.socket})", file=sys.stderr)
+        print(f"Usage figures on http://{metrics}/metrics", file=sys.stderr)
 
     @property
     def socket(self) -> Path:
@@ -194,6 +227,12 @@ class Service:
 
     def _start_gunicorn(self) -> None:
         env = {**os.environ, "BIND": f"unix:{self.socket}"}
+        if not env.get(MULTIPROCESS_ENV):
+            # In the run directory rather than gunicorn.conf.py's own in /tmp, which a killed gunicorn
+            # never removes: this one goes with the run directory whatever happens to gunicorn.
+            self.counts_dir = self.run_dir / "metrics"
+            self.counts_dir.mkdir(mode=0o700, exist_ok=True)
+            env[MULTIPROCESS_ENV] = str(self.counts_dir)
         command = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), self.args.app]
         self.gunicorn = subprocess.Popen(command, cwd=ROOT, env=env, preexec_fn=_die_with_parent)
         self._wait_for("gunicorn", self.gunicorn, lambda: _healthy(self.socket))
@@ -247,6 +286,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--tls-cert", help="PEM certificate chain for HTTPS (the leaf first)")
     parser.add_argument("--tls-key", help="PEM private key of that certificate")
+    parser.add_argument(
+        "--metrics-listen",
+        default=METRICS_LISTEN,
+        help=f"address:port where nginx serves only GET /metrics to this machine (default {METRICS_LISTEN}); "
+        f"another address needs {METRICS_TOKEN_ENV}",
+    )
     parser.add_argument("--app", default="skill.web.wsgi:app", help="WSGI app for gunicorn (tests only)")
     parser.add_argument(
         "--run-dir", type=Path, help="directory for the socket, nginx's config and temp files"
@@ -256,6 +301,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         parser.error("--tls-cert and --tls-key go together")
     if args.listen is None:
         args.listen = "0.0.0.0:443" if args.tls_cert else "127.0.0.1:8080"
+    if args.metrics_listen == args.listen:
+        parser.error("--metrics-listen must differ from --listen")
+    if not is_loopback_listen(args.metrics_listen) and not os.environ.get(METRICS_TOKEN_ENV, "").strip():
+        parser.exit(
+            2,
+            f"production: --metrics-listen {args.metrics_listen} is not a loopback address; set "
+            f"{METRICS_TOKEN_ENV} to serve the usage figures beyond this machine\n",
+        )
     return args
 
 
@@ -277,6 +330,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         service.stop()
         if owned:
             shutil.rmtree(run_dir, ignore_errors=True)
+        elif service.counts_dir is not None:
+            shutil.rmtree(service.counts_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -64,6 +64,8 @@ class Production:
     stdout: IO[bytes]
     stderr: IO[bytes]
     process: subprocess.Popen[bytes]
+    metrics_port: int = 0
+    """The loopback listener for /metrics (0 when the caller chose its own --metrics-listen)."""
 
     @property
     def url(self) -> str:
@@ -96,16 +98,22 @@ def start_production(
     ``stop_production``. It runs in a session of its own, so the stop can reach every process in it.
     """
     port = free_port()
+    # Never the default metrics port: several launchers (tests, benchmarks) may run at once.
+    metrics_port = 0 if "--metrics-listen" in args else free_port()
+    while metrics_port == port:
+        metrics_port = free_port()
     inherited = {name: value for name, value in os.environ.items() if not name.startswith("ALEXA_")}
     full_env = {**inherited, "LOG_LEVEL": "warning", **env}
     command = [sys.executable, str(ROOT / "deploy" / "production.py"), "--listen", f"{HOST}:{port}"]
     command += ["--app", app, *args]
+    if metrics_port:
+        command += ["--metrics-listen", f"{HOST}:{metrics_port}"]
     # Closed by running_production, or by whoever calls stop_production.
     stdout, stderr = tempfile.TemporaryFile(), tempfile.TemporaryFile()  # noqa: SIM115
     process = subprocess.Popen(
         command, cwd=ROOT, env=full_env, stdout=stdout, stderr=stderr, start_new_session=True
     )
-    production = Production(port, scheme, stdout, stderr, process)
+    production = Production(port, scheme, stdout, stderr, process, metrics_port)
     deadline = time.monotonic() + PRODUCTION_START_TIMEOUT_S
     context = ssl._create_unverified_context() if scheme == "https" else None
     while True:

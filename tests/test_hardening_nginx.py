@@ -37,7 +37,7 @@ def signing() -> pki.SigningChain:
     return pki.chain_valid_around(dt.datetime.now(dt.UTC))
 
 
-def _bench_env(folder: Path, chain: pki.SigningChain) -> dict[str, str]:
+def bench_env(folder: Path, chain: pki.SigningChain) -> dict[str, str]:
     root_pem, chain_pem = folder / "root.pem", folder / "chain.pem"
     root_pem.write_bytes(pki.root().cert.public_bytes(serialization.Encoding.PEM))
     chain_pem.write_bytes(chain.pem)
@@ -51,7 +51,7 @@ def _bench_env(folder: Path, chain: pki.SigningChain) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def production(tmp_path_factory: pytest.TempPathFactory, signing: pki.SigningChain) -> Iterator[Production]:
-    env = _bench_env(tmp_path_factory.mktemp("nginx"), signing)
+    env = bench_env(tmp_path_factory.mktemp("nginx"), signing)
     with running_production(env, app="bench_wsgi:app") as running:
         yield running
 
@@ -223,7 +223,7 @@ def _self_signed_tls(folder: Path) -> tuple[Path, Path]:
 
 def test_tls_terminates_at_nginx(tmp_path: Path, signing: pki.SigningChain) -> None:
     cert, key = _self_signed_tls(tmp_path)
-    env = _bench_env(tmp_path, signing)
+    env = bench_env(tmp_path, signing)
     args = ["--tls-cert", str(cert), "--tls-key", str(key)]
     with running_production(env, app="bench_wsgi:app", args=args, scheme="https") as running:
         context = ssl.create_default_context(cafile=str(cert))
