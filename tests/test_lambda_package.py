@@ -411,3 +411,32 @@ def test_bytecode_is_never_compiled_by_a_python_lambda_does_not_run(tmp_path: Pa
 
 def test_this_interpreter_compiles_the_bytecode_when_it_is_lambdas_version() -> None:
     assert lambda_python() == sys.executable
+
+
+def test_the_lambda_path_imports_no_service_client_and_no_date_parser(unpacked: Path) -> None:
+    """ask-sdk's skill class imports every Alexa service client and, through them, dateutil's time zones:
+    about 40% of a hello-world's import time that no request of this skill needs."""
+    code = (
+        "import json, sys, lambda_function\n"
+        "for line in sys.stdin:\n"
+        "    assert lambda_function.lambda_handler(json.loads(line), None)['response']['outputSpeech']\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    launch = launch_envelope()
+    topic = envelopes.envelope(
+        envelopes.intent("TreatedMusclesIntent"), session=envelopes.Session(new=False), skill_id=SKILL_ID
+    )
+    result = subprocess.run(
+        [sys.executable, "-S", "-s", "-c", code],
+        input=f"{json.dumps(launch)}\n{json.dumps(topic)}\n",
+        capture_output=True,
+        text=True,
+        cwd=unpacked,
+        env={"PYTHONPATH": str(unpacked), "PYTHONDONTWRITEBYTECODE": "1", "ALEXA_SKILL_ID": SKILL_ID},
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    loaded = set(json.loads(result.stdout))
+    for heavy in ("ask_sdk_core.skill", "ask_sdk_model.services", "dateutil", "ask_sdk_core.serialize"):
+        assert heavy not in loaded
