@@ -4,11 +4,14 @@ It behaves like a device: session attributes returned by the skill are sent back
 and a response that ends the session starts a new one on the next request.
 
 The SDK and the HTTP client are imported only by the path that uses them, so `tpi-skill ask` pays for
-one of the two, not both.
+one of the two, not both. In-process, the skill answers through `skill.runtime.dispatch.Dispatcher`, as on
+Lambda (the same answers as ask-sdk's `CustomSkill.invoke`, `tests/test_dispatch.py`), which imports none
+of ask-sdk's service clients.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -19,6 +22,8 @@ from skill.tools.envelopes import Session, SlotFill
 if TYPE_CHECKING:
     from ask_sdk_core.serialize import DefaultSerializer
     from ask_sdk_core.skill import CustomSkill
+
+    from skill.runtime.dispatch import Dispatcher
 
 HTTP_TIMEOUT_S = 10.0
 _serializer: DefaultSerializer | None = None
@@ -37,6 +42,14 @@ def invoke(skill: CustomSkill, body: dict[str, Any]) -> dict[str, Any]:
     result = _serializer.serialize(skill.invoke(request_envelope=request, context=None))
     assert isinstance(result, dict)
     return result
+
+
+@functools.cache
+def local_skill() -> Dispatcher:
+    """The skill, built once per process for every in-process conversation that brings none of its own."""
+    from skill.runtime.dispatch import Dispatcher
+
+    return Dispatcher()
 
 
 class SkillCallError(Exception):
@@ -145,7 +158,8 @@ class Turn:
 
 @dataclass
 class Conversation:
-    """A device talking to the skill; `url` switches from in-process to HTTP."""
+    """A device talking to the skill; `url` switches from in-process to HTTP, and `skill` from the
+    process's own skill (`local_skill`) to an ask-sdk `CustomSkill` of the caller's."""
 
     skill: CustomSkill | None = None
     url: str | None = None
@@ -160,12 +174,10 @@ class Conversation:
         body = envelopes.envelope(request, session=self.session, screen=self.screen)
         if self.url is not None:
             raw = post(self.url, body)
-        else:
-            if self.skill is None:
-                from skill.runtime.app import create_skill
-
-                self.skill = create_skill()
+        elif self.skill is not None:
             raw = invoke(self.skill, body)
+        else:
+            raw = local_skill()(body)
         turn = Turn.from_response(raw)
         self.session.new = False
         self.session.attributes = dict(raw.get("sessionAttributes") or {})
