@@ -1,7 +1,9 @@
 """Compiles a locale's interaction model into the lookup tables the resolver reads.
 
 Built once per locale and cached, so resolving is a dictionary lookup or a few dozen regular expressions
-in the common case rather than a walk over every sample.
+in the common case rather than a walk over every sample. The index is plain data (regular expressions
+kept as their source, compiled on first use: most questions need none of them), so it is also kept on
+disk between runs (`skill.tools.nlu.cache`), keyed by the files it is built from.
 """
 
 from __future__ import annotations
@@ -9,10 +11,13 @@ from __future__ import annotations
 import functools
 import math
 import re
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
-from skill.tools import model_builder
+from skill.tools import sources
+from skill.tools.nlu import cache
 from skill.tools.nlu.text import (
     GENERIC,
     STOPWORDS,
@@ -23,13 +28,23 @@ from skill.tools.nlu.text import (
 )
 
 
+@functools.cache
+def compiled(source: str) -> re.Pattern[str]:
+    """A regular expression of the index, compiled once per process when first needed."""
+    return re.compile(source)
+
+
 @dataclass(frozen=True)
 class Pattern:
     intent: str
-    regex: re.Pattern[str]
+    source: str  # the regular expression, compiled by `regex` on first use
     slot_types: tuple[tuple[str, str], ...]  # (slot name, slot type) in sample order
     literal_words: int
     topical: bool  # its fixed wording has a word about the subject ("treated", "inject", "leaflet")
+
+    @property
+    def regex(self) -> re.Pattern[str]:
+        return compiled(self.source)
 
 
 @dataclass(frozen=True)
@@ -47,7 +62,7 @@ class Index:
     patterns: tuple[Pattern, ...]
     elicitation: Mapping[tuple[str, str], tuple[Pattern, ...]]  # (intent, slot) -> its slot samples
     values: Mapping[str, Mapping[str, tuple[str, str]]]  # type -> spoken key -> (id, name)
-    entity_regex: Mapping[str, re.Pattern[str]]  # type -> any synonym as whole words, longest first
+    entity_regex: Mapping[str, str]  # type -> any synonym as whole words, longest first (for `compiled`)
     type_words: Mapping[str, frozenset[str]]  # type -> words of its values and hints ("muscle", "biceps")
     hint_words: Mapping[str, frozenset[str]]  # type -> words of its hints only ("biceps", "knee")
     entries: tuple[Entry, ...]
@@ -85,12 +100,47 @@ def _pattern(intent: str, tokens: Sequence[str], slots: Mapping[str, str]) -> Pa
             parts.append(re.escape(token))
     literal = [t for t in tokens if not t.startswith("{")]
     topical = any(t not in STOPWORDS and t not in GENERIC for t in literal)
-    return Pattern(intent, re.compile(" ".join(parts)), tuple(slot_types), len(literal), topical)
+    return Pattern(intent, " ".join(parts), tuple(slot_types), len(literal), topical)
+
+
+CODE = Path(__file__).resolve().parent
+BUILT_FROM = ("model.yaml", "content.yaml")
+"""The reviewed sources the index is built from (through `model_builder.build_model`)."""
+BUILT_BY = (
+    *(CODE / name for name in ("index.py", "text.py", "cache.py")),
+    *(CODE.parent / name for name in ("model_builder.py", "sources.py")),
+)
+"""The code that turns them into an index: an edit to any of it must not meet an index built before."""
+
+
+def _fingerprint(locale: str) -> str | None:
+    return cache.fingerprint([*(sources.SOURCES / name for name in BUILT_FROM), *BUILT_BY], locale)
+
+
+def _model_parsed_already() -> bool:
+    """Whether this process parsed `model.yaml` before now: then a build may come from a copy older than
+    the file on disk, so it must not be stored under the file's current key."""
+    builder = sys.modules.get("skill.tools.model_builder")
+    return builder is not None and builder.load_source.cache_info().currsize > 0
 
 
 @functools.cache
 def index_for(locale: str) -> Index:
+    """The compiled index for `locale`: from the on-disk cache when it was built from these very files,
+    else built (and stored for the next start)."""
+    return cache.load_or_build(
+        f"nlu-{locale}.pickle",
+        lambda: _fingerprint(locale),
+        lambda: build_index(locale),
+        Index,
+        keep=not _model_parsed_already(),
+    )
+
+
+def build_index(locale: str) -> Index:
     """The compiled index for `locale`, built from the same generated model Alexa is given."""
+    from skill.tools import model_builder  # PyYAML and the model checks: only when building
+
     model = model_builder.build_model(locale)["interactionModel"]["languageModel"]
     invocation = tuple(clean_tokens(model["invocationName"]))
 
@@ -106,7 +156,7 @@ def index_for(locale: str) -> Index:
         phrases.extend((intent, p, False) for p in extra)
 
     values: dict[str, dict[str, tuple[str, str]]] = {}
-    entity_regex: dict[str, re.Pattern[str]] = {}
+    entity_regex: dict[str, str] = {}
     vocabulary: set[str] = set()
     type_words: dict[str, frozenset[str]] = {}
     hint_words: dict[str, frozenset[str]] = {}
@@ -129,8 +179,10 @@ def index_for(locale: str) -> Index:
             w for s in [*spoken_forms, *hints] for w in clean_tokens(s) if w not in GENERIC
         )
         hint_words[slot_type["name"]] = content_words(w for h in hints for w in clean_tokens(h))
-        alternatives = "|".join(re.escape(s) for s in sorted(spoken_forms, key=len, reverse=True))
-        entity_regex[slot_type["name"]] = re.compile(rf"(?<!\S)(?:{alternatives})(?!\S)")
+        # Longest first ("lower back muscle" before "lower back"); equal lengths in a fixed order, so the
+        # index is the same in every process (a set's order changes with each one's string hashing).
+        alternatives = "|".join(re.escape(s) for s in sorted(spoken_forms, key=lambda s: (-len(s), s)))
+        entity_regex[slot_type["name"]] = rf"(?<!\S)(?:{alternatives})(?!\S)"
 
     exact: dict[str, str] = {}
     patterns: list[Pattern] = []

@@ -23,7 +23,7 @@ import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from skill.tools.nlu.index import Entry, Index, Pattern, index_for, type_token
+from skill.tools.nlu.index import Entry, Index, Pattern, compiled, index_for, type_token
 from skill.tools.nlu.text import (
     DETERMINERS,
     GENERIC,
@@ -159,7 +159,8 @@ def _names_the_type(index: Index, match: IntentMatch) -> bool:
 def _tag_entities(index: Index, text: str) -> tuple[str, dict[str, str]]:
     """Replace slot values found anywhere in the text by their type token; return what was found."""
     found: dict[str, str] = {}
-    for slot_type, regex in index.entity_regex.items():
+    for slot_type, source in index.entity_regex.items():
+        regex = compiled(source)
         hit = regex.search(text)
         if hit:
             found[slot_type] = hit.group(0)
