@@ -9,6 +9,10 @@ Both run with this interpreter and these packages, as `python -m skill.tools.cli
 first (bytecode written, files cached), then every command once per side per round, alternating, so a
 busy neighbour slows both alike. Prints a markdown table of medians and spreads, then which of the
 heavy modules each side's `ask` imports.
+
+Each side keeps its NLU index cache (`skill/tools/nlu/cache.py`; older code has none and ignores it) in a
+folder of its own, filled by the warm-up, so a warm row is what a user's second `ask` costs; the row
+"first `ask` after an edit" gives every run an empty cache folder, as after editing `model.yaml`.
 """
 
 from __future__ import annotations
@@ -32,7 +36,18 @@ ROOT = Path(__file__).resolve().parent.parent
 BEFORE = "ed5c806dbf51c3995abbe9bfecb92015713d5a18"
 QUESTION = "which muscles are treated"
 CHAT_INPUT = "which muscles are treated\ntell me more\nstop\n"
-HEAVY = ("flask", "werkzeug", "yaml", "urllib.request", "ask_sdk_core", "skill.web", "skill.tools.nlu")
+HEAVY = (
+    "flask",
+    "werkzeug",
+    "yaml",
+    "urllib.request",
+    "ask_sdk_core",
+    "ask_sdk_core.skill",
+    "ask_sdk_model.services",
+    "skill.web",
+    "skill.tools.nlu",
+    "skill.tools.model_builder",
+)
 
 
 @dataclass
@@ -40,6 +55,7 @@ class Command:
     label: str
     argv: list[str]
     stdin: str = ""
+    cold: bool = False  # every run with an empty cache folder
     before: list[float] = field(default_factory=list)
     after: list[float] = field(default_factory=list)
 
@@ -55,10 +71,19 @@ def export(revision: str, into: Path, name: str) -> Path:
     return tree
 
 
-def run(tree: Path, command: Command) -> float:
-    """One run of the command from `tree`; its wall time in ms."""
+def cache_env(tree: Path, scratch: Path, cold: bool = False) -> dict[str, str]:
+    """The environment for a run from `tree`: its own cache folder under `scratch`, kept between runs
+    (warm), or new and empty (`cold`)."""
     env = {**os.environ, "PYTHONPATH": str(tree)}
     env.pop("COLUMNS", None)
+    side = scratch / "cache" / (tree.name if tree != ROOT else "worktree")
+    env["XDG_CACHE_HOME"] = tempfile.mkdtemp(dir=scratch) if cold else str(side)
+    return env
+
+
+def run(tree: Path, command: Command, scratch: Path) -> float:
+    """One run of the command from `tree`; its wall time in ms."""
+    env = cache_env(tree, scratch, command.cold)
     start = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "skill.tools.cli", *command.argv],
@@ -75,14 +100,14 @@ def run(tree: Path, command: Command) -> float:
     return elapsed
 
 
-def imported(tree: Path, argv: Sequence[str]) -> set[str]:
+def imported(tree: Path, argv: Sequence[str], scratch: Path) -> set[str]:
     """Which of the HEAVY modules running `argv` imports, from `tree`."""
     probe = (
         "import sys\nfrom skill.tools.cli import main\n"
         f"main({list(argv)!r})\n"
         "print('MODULES', ' '.join(sorted(sys.modules)))\n"
     )
-    env = {**os.environ, "PYTHONPATH": str(tree)}
+    env = cache_env(tree, scratch)
     done = subprocess.run(
         [sys.executable, "-c", probe], cwd=tree, env=env, capture_output=True, text=True, check=True
     )
@@ -147,28 +172,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--after", help="a revision to measure instead of this working tree")
     parser.add_argument("--rounds", type=int, default=9)
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory() as scratch, server() as url:
-        before = export(args.before, Path(scratch), "before")
-        after = export(args.after, Path(scratch), "after") if args.after else ROOT
+    with tempfile.TemporaryDirectory() as folder, server() as url:
+        scratch = Path(folder)
+        before = export(args.before, scratch, "before")
+        after = export(args.after, scratch, "after") if args.after else ROOT
         commands = [
             Command("`ask` (in-process)", ["ask", QUESTION]),
+            Command("first `ask` after an edit (empty cache)", ["ask", QUESTION], cold=True),
             Command("`ask --url` (a running server)", ["ask", "--url", url, QUESTION]),
             Command("`chat`, three lines piped in", ["chat"], CHAT_INPUT),
             Command("`--help`", ["--help"]),
         ]
         for command in commands:  # warm-up: bytecode, file cache, the server's first request
-            run(before, command)
-            run(after, command)
+            run(before, command, scratch)
+            run(after, command, scratch)
         for _ in range(args.rounds):
             for command in commands:
-                command.before.append(run(before, command))
-                command.after.append(run(after, command))
+                command.before.append(run(before, command, scratch))
+                command.after.append(run(after, command, scratch))
         print(table(commands, args.rounds, args.before, args.after))
         print()
         print("| heavy modules imported by | before | after |")
         print("|---|---|---|")
         for label, probe in (("`ask`", ["ask", QUESTION]), ("`ask --url`", ["ask", "--url", url, QUESTION])):
-            b, a = imported(before, probe), imported(after, probe)
+            b, a = imported(before, probe, scratch), imported(after, probe, scratch)
             print(f"| {label} | {', '.join(sorted(b)) or 'none'} | {', '.join(sorted(a)) or 'none'} |")
     return 0
 
