@@ -9,6 +9,7 @@ import json
 import os
 import re
 import shutil
+import warnings
 from pathlib import Path
 
 import pytest
@@ -163,6 +164,17 @@ def test_a_tampered_log_cannot_put_words_into_the_report(tmp_path: Path) -> None
     assert "qzmark" not in out.read_text().lower()
     assert not [text for text in drawn_text(data) if "qzmark" in text.lower()]
     assert table(out.read_text(), "Requests by locale")["other"] == "1"
+
+
+def test_a_quiet_period_with_nothing_misunderstood_draws_without_warnings(tmp_path: Path) -> None:
+    """A cron job mails whatever the report prints: a period with no fallback and no slot must not warn."""
+    touch_only = [line for line in LOG.read_text(encoding="utf-8").splitlines() if '"Touch":1' in line]
+    assert touch_only, "the fixture has screen touches"
+    log = tmp_path / "touch-only.txt"
+    log.write_text("\n".join(touch_only[:1]) + "\n", encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        insights.run([str(log)], tmp_path / "report.png")
 
 
 def test_the_command_writes_the_report_and_says_where(

@@ -72,6 +72,7 @@ def test_loopback_clients_read_the_figures_without_any_alexa_signature(app: Flas
     reply = app.test_client().get("/metrics", environ_base={"REMOTE_ADDR": address})
     assert reply.status_code == 200
     assert reply.mimetype == "text/plain"
+    assert reply.headers["Content-Type"].count("charset") == 1  # a scraper may reject a doubled parameter
     assert "# TYPE tpi_skill_answers_total counter" in reply.get_data(as_text=True)
 
 

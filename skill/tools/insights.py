@@ -519,7 +519,8 @@ def build_figure(data: Usage, numbers: Figures, content: Content) -> Figure:
     )
     rates_axes.set_ylabel("% of questions (of slots)", fontsize=8)
     rates_axes.set_ylim(0, max(10.0, highest * 1.3))
-    rates_axes.legend(fontsize=8, loc="upper right")
+    if rates_axes.get_legend_handles_labels()[0]:  # an empty legend makes matplotlib warn on every cron run
+        rates_axes.legend(fontsize=8, loc="upper right")
 
     voice = [row[3] for row in numbers.over_time]
     touch = [row[4] for row in numbers.over_time]

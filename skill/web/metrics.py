@@ -225,7 +225,7 @@ class WebMetrics:
             MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         else:
             registry = self.registry
-        return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+        return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
 
 
 def install(app: Flask) -> None:
