@@ -76,6 +76,7 @@ def cache_env(tree: Path, scratch: Path, cold: bool = False) -> dict[str, str]:
     (warm), or new and empty (`cold`)."""
     env = {**os.environ, "PYTHONPATH": str(tree)}
     env.pop("COLUMNS", None)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # the warm-up writes bytecode, as a user's first run does
     side = scratch / "cache" / (tree.name if tree != ROOT else "worktree")
     env["XDG_CACHE_HOME"] = tempfile.mkdtemp(dir=scratch) if cold else str(side)
     return env
