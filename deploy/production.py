@@ -13,8 +13,8 @@ https endpoints on port 443). A second nginx listener, on loopback (``--metrics-
 this machine can read the usage figures the public listener refuses to give out. gunicorn's workers
 keep their counts in the run directory, so a killed gunicorn leaves none behind in /tmp. Both log to
 this process's stdout and stderr. SIGTERM or SIGINT stops both; if either exits on its own, the other
-is stopped and this exits non-zero. A missing nginx is installed first (``deploy/ensure-nginx.sh``:
-Debian's package, as root or through sudo).
+is stopped and this exits non-zero. A missing nginx is installed first (Debian's package, as root or
+through sudo: ``scripts/ensure-debian-package.sh``).
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def find_nginx() -> str | None:
 def nginx_or_install() -> str:
     found = find_nginx()
     if found is None:
-        subprocess.run(["bash", str(ROOT / "deploy" / "ensure-nginx.sh")], check=False)
+        subprocess.run(["bash", str(ROOT / "scripts" / "ensure-debian-package.sh"), "nginx"], check=False)
         found = find_nginx()
     if found is None:
         raise StartError("nginx is not installed, and could not be installed here")

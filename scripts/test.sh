@@ -4,14 +4,9 @@
 if [ -f tools/alexa/package-lock.json ]; then
   npm ci --prefix tools/alexa --no-audit --no-fund --loglevel=error
 fi
-# espeak-ng (Debian): the tests of `chat --speak-to` write real WAV files with it.
-if ! command -v espeak-ng >/dev/null 2>&1; then
-  as_root=""; [ "$(id -u)" -eq 0 ] || as_root="sudo"
-  echo "== installing espeak-ng (apt-get)"
-  $as_root apt-get update -qq && $as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng >/dev/null
-fi
-# nginx (Debian): the tests run the production setup, nginx in front of gunicorn, for real.
-bash deploy/ensure-nginx.sh
+# From Debian: nginx (the tests run the production setup for real) and espeak-ng (`chat --speak-to` WAV files).
+bash scripts/ensure-debian-package.sh nginx
+bash scripts/ensure-debian-package.sh espeak-ng
 echo "== ruff"; ruff check . && ruff format --check .
 echo "== mypy"; mypy
 echo "== interaction models up to date"; tpi-skill build-models --check
