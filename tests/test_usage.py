@@ -170,7 +170,7 @@ def test_a_broken_sink_never_costs_an_answer_and_logs_only_its_type_once(
     def broken(key: TurnKey) -> None:
         raise ValueError("secret words")
 
-    monkeypatch.setattr(usage, "_failed_once", False)
+    monkeypatch.setattr(usage.sinks, "_failed_once", False)
     previous = usage.set_sink(broken)
     try:
         with caplog.at_level(logging.DEBUG):

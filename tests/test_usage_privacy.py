@@ -311,10 +311,10 @@ def test_junk_does_not_fill_the_interceptors_memory() -> None:
     previous = usage.set_sink(seen.append)
     try:
         invoke(skill, junk(rng, 1))
-        before = len(usage._known)
+        before = len(usage.sinks._known)
         for number in range(300):
             invoke(skill, junk(rng, number))
     finally:
         usage.set_sink(previous)
-    assert len(usage._known) <= before + 4  # the few valid combinations junk can land on, not 300
+    assert len(usage.sinks._known) <= before + 4  # the few valid combinations junk can land on, not 300
     assert len(seen) == 301
