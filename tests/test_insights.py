@@ -149,9 +149,9 @@ def test_a_server_restart_between_readings_is_not_a_negative_count() -> None:
 
 def test_latency_quantiles_come_from_the_histogram_buckets() -> None:
     buckets = {0.001: 0.0, 0.005: 50.0, 0.01: 90.0, 0.025: 100.0, float("inf"): 100.0}
-    assert insights._quantile(buckets, 0.5) == pytest.approx(0.005)
-    assert insights._quantile(buckets, 0.95) == pytest.approx(0.0175)
-    assert insights._quantile({}, 0.5) is None
+    assert insights.summary._quantile(buckets, 0.5) == pytest.approx(0.005)
+    assert insights.summary._quantile(buckets, 0.95) == pytest.approx(0.0175)
+    assert insights.summary._quantile({}, 0.5) is None
 
 
 def test_a_tampered_log_cannot_put_words_into_the_report(tmp_path: Path) -> None:
