@@ -1,4 +1,4 @@
-"""The usage figures the skill itself records (skill/runtime/usage.py): what one request counts for, from
+"""The usage figures the skill itself records (skill/runtime/usage/): what one request counts for, from
 closed sets only, on every host, and the CloudWatch Embedded Metric Format lines the Lambda path writes."""
 
 from __future__ import annotations

@@ -436,7 +436,7 @@ def cmd_build_models(args: argparse.Namespace) -> int:
 
 
 def cmd_insights(args: argparse.Namespace) -> int:
-    """The usage figures as a one-page report (skill/tools/insights.py)."""
+    """The usage figures as a one-page report (skill/tools/insights/)."""
     from skill.tools import insights
 
     try:
