@@ -11,6 +11,15 @@ from skill.runtime.app import create_skill
 from skill.tools.local import Conversation
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The local NLU caches its index under $XDG_CACHE_HOME: tests, and the commands they start, use
+    their own folder rather than the developer's."""
+    import os
+
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+
+
 @pytest.fixture(scope="session")
 def skill() -> CustomSkill:
     return create_skill()

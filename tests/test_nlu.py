@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import functools
 import re
-import statistics
-import time
 from typing import Any
 
 import pytest
@@ -614,17 +612,3 @@ def test_normalise(text: str, expected: str) -> None:
 
 
 # --- speed ---------------------------------------------------------------------------------------------
-
-
-def test_resolution_is_fast() -> None:
-    texts = ["which muscles are treated", "tell me about the traps", "does the injection hurt a lot"]
-    for text in texts:
-        resolve(text)  # compile the locale once
-    timings = []
-    for _ in range(200):
-        for text in texts:
-            start = time.perf_counter()
-            resolve(text)
-            timings.append(time.perf_counter() - start)
-    # Typically 20 to 100 microseconds; the bound leaves room for a loaded, shared CI machine.
-    assert statistics.median(timings) < 0.001
