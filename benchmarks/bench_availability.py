@@ -37,7 +37,9 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
+
+from bench_server import free_port, wait_until_healthy  # benchmarks/ is on the path: run as a script
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -96,40 +98,17 @@ class Server:
     port: int
 
 
-def _free_port() -> int:
-    from tests.helpers_server import free_port
-
-    return free_port()
-
-
-def _wait_healthy(proc: subprocess.Popen[bytes], port: int, log: IO[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            log.seek(0)
-            raise RuntimeError(f"server exited: {log.read().decode(errors='replace')[-2000:]}")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("server did not start")
-
-
 @contextlib.contextmanager
 def bare_gunicorn(tree: Path, env: dict[str, str]) -> Iterator[Server]:
     """``gunicorn -c <tree>/gunicorn.conf.py`` alone, importing ``skill`` from ``tree``."""
-    port = _free_port()
+    port = free_port()
     full_env = {**os.environ, "LOG_LEVEL": "critical", **env, "BIND": f"127.0.0.1:{port}"}
     command = [sys.executable, "-m", "gunicorn", "-c", str(tree / "gunicorn.conf.py")]
     command += ["--chdir", str(tree), "--pythonpath", f"{tree},{HERE}", "bench_availability:app_from_env()"]
     with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(command, cwd=tree, env=full_env, stdout=subprocess.DEVNULL, stderr=log)
         try:
-            _wait_healthy(proc, port, log)
+            wait_until_healthy(proc, port, log)
             yield Server("gunicorn alone", port)
         finally:
             proc.send_signal(signal.SIGTERM)

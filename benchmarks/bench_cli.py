@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,6 +30,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from bench_server import free_port  # benchmarks/ is on the path: run as a script
 
 ROOT = Path(__file__).resolve().parent.parent
 BEFORE = "ed5c806dbf51c3995abbe9bfecb92015713d5a18"
@@ -115,13 +116,6 @@ def imported(tree: Path, argv: Sequence[str], scratch: Path) -> set[str]:
     line = next(line for line in done.stdout.splitlines() if line.startswith("MODULES "))
     modules = set(line.split()[1:])
     return {heavy for heavy in HEAVY if any(m == heavy or m.startswith(heavy + ".") for m in modules)}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @contextmanager

@@ -48,7 +48,7 @@ def worker_stats(master: int) -> dict[int, list[str]]:
     return workers
 
 
-def _wait_until_healthy(
+def wait_until_healthy(
     proc: subprocess.Popen[bytes], port: int, log: IO[bytes], timeout: float = START_TIMEOUT_S
 ) -> None:
     deadline = time.monotonic() + timeout
@@ -97,7 +97,7 @@ def gunicorn(
         out = log if log is not None else stack.enter_context(tempfile.TemporaryFile())
         proc = subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=out)
         try:
-            _wait_until_healthy(proc, port, out, start_timeout)
+            wait_until_healthy(proc, port, out, start_timeout)
             yield port, proc.pid
         finally:
             proc.send_signal(signal.SIGTERM)
