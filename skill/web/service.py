@@ -25,6 +25,7 @@ from flask_ask_sdk.skill_adapter import (
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from skill.web import metrics
+from skill.web.clients import client_address
 from skill.web.verification import (
     AlexaRequestVerifier,
     Headers,
@@ -94,11 +95,13 @@ class RequestChecks:
     def signature_checked(self) -> bool:
         return self.verifier is not None
 
-    def check(self, headers: Headers, body: bytes, envelope: dict[str, Any]) -> None:
+    def check(
+        self, headers: Headers, body: bytes, envelope: dict[str, Any], client: str | None = None
+    ) -> None:
         """Return quietly, or raise ``RequestVerificationError`` with the reason."""
         facts = facts_of(envelope)
         if self.verifier is not None:
-            self.verifier.verify(headers, body, facts)
+            self.verifier.verify(headers, body, facts, client=client)
         if self.skill_id is not None:
             check_application_id(facts.application_ids, self.skill_id)
 
@@ -134,7 +137,7 @@ class _AlexaEndpoint(SkillAdapter):  # type: ignore[misc]
         if not isinstance(envelope.get("request"), dict) or "version" not in envelope:
             return _bad_envelope(self._refusals, "envelope lacks 'version' or a 'request' object")
         try:
-            self._checks.check(request.headers, body, envelope)
+            self._checks.check(request.headers, body, envelope, client_address(request.environ))
         except RequestVerificationError as exc:
             return _refused(self._refusals, exc.reason)
 

@@ -24,6 +24,7 @@ from skill.web.verification.envelope import (
 )
 from skill.web.verification.errors import RequestVerificationError
 from skill.web.verification.fetching import DEFAULT_TIMEOUT_SECONDS, Fetcher, fetch_url
+from skill.web.verification.known import KnownSigners
 from skill.web.verification.trust import default_trust_store
 from skill.web.verification.urls import canonical_chain_url
 
@@ -66,7 +67,9 @@ class AlexaRequestVerifier:
     ``trust_store``, ``fetcher`` and ``clock`` exist so tests can use their own CA, serve chains without
     a network and move time; production uses certifi's roots, HTTPS and the system clock.
     ``fetch_deadline`` bounds a whole certificate download (and how long other requests wait for it);
-    ``budget`` bounds downloads of URLs not seen before (default: a few, then one a second).
+    ``budget`` bounds downloads of URLs not seen before (default: a few, then one a second, and one
+    per client address every 10 s); ``known`` remembers the URLs that verified requests across workers
+    (default: the file in ``TPI_SIGNER_STATE_DIR`` when that is set).
     """
 
     def __init__(
@@ -78,21 +81,28 @@ class AlexaRequestVerifier:
         clock: Clock | None = None,
         fetch_deadline: float = DEFAULT_TIMEOUT_SECONDS,
         budget: FetchBudget | None = None,
+        known: KnownSigners | None = None,
     ) -> None:
         self.skill_id = skill_id or None
         # Parsed here (about 140 ms for certifi's bundle) so no request waits for it.
         self._trust_store = trust_store if trust_store is not None else default_trust_store()
         self._fetcher = fetcher or functools.partial(fetch_url, timeout=fetch_deadline)
         self._clock = clock or utc_now
-        self._signers = SignerCache(self._load_signer, wait_seconds=fetch_deadline, budget=budget)
+        known = known if known is not None else KnownSigners.from_environment()
+        self._signers = SignerCache(
+            self._load_signer, wait_seconds=fetch_deadline, budget=budget, known=known
+        )
 
     def _load_signer(self, url: str, now: dt.datetime) -> TrustedSigner:
         return trusted_signer(self._fetcher(url), self._trust_store, now)
 
-    def verify(self, headers: Headers, body: bytes, facts: EnvelopeFacts | None = None) -> None:
+    def verify(
+        self, headers: Headers, body: bytes, facts: EnvelopeFacts | None = None, *, client: str | None = None
+    ) -> None:
         """Return quietly if every rule holds, else raise ``RequestVerificationError`` with the reason.
 
-        Cheap checks run first so a forged request costs no network round trip.
+        Cheap checks run first so a forged request costs no network round trip. ``client`` (the
+        caller's address) gets its own share of the budget for fetching certificate URLs not seen before.
         """
         url = header(headers, CHAIN_URL_HEADER)
         encoded = header(headers, SIGNATURE_HEADER)
@@ -115,7 +125,7 @@ class AlexaRequestVerifier:
         if self.skill_id is not None:
             check_application_id(facts.application_ids, self.skill_id)
 
-        signer = self._signers.get(url, now)
+        signer = self._signers.get(url, now, client)
         if not signer.not_before <= now <= signer.not_after:
             raise RequestVerificationError("signing certificate is not valid now")
         try:
