@@ -14,6 +14,7 @@ import pytest
 from ask_sdk_core.skill import CustomSkill
 
 from skill.runtime import usage
+from skill.runtime.throttle import ThrottledLog
 from skill.runtime.usage import OTHER, Turn, TurnKey
 from skill.tools import envelopes
 from skill.tools.envelopes import Session, SlotFill
@@ -164,23 +165,40 @@ def test_a_failed_answer_is_counted_and_the_listener_still_hears_the_apology(
     assert dict(Turn(turns[0]).increments())["errors"] == ()
 
 
-def test_a_broken_sink_never_costs_an_answer_and_logs_only_its_type_once(
+def test_a_broken_sink_never_costs_an_answer_and_logs_only_its_type_once_an_interval(
     skill: CustomSkill, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(key: TurnKey) -> None:
-        raise ValueError("secret words")
+    """One line for a burst of failures; a sink that recovers and breaks again a while later is
+    reported again, with how many failures went unlogged in between."""
+    broken = True
+    counted: list[TurnKey] = []
 
-    monkeypatch.setattr(usage.sinks, "_failed_once", False)
-    previous = usage.set_sink(broken)
+    def flaky(key: TurnKey) -> None:
+        if broken:
+            raise ValueError("secret words")
+        counted.append(key)
+
+    now = [1000.0]
+    monkeypatch.setattr(usage.sinks, "_failures", ThrottledLog(usage.sinks.log, clock=lambda: now[0]))
+    previous = usage.set_sink(flaky)
     try:
         with caplog.at_level(logging.DEBUG):
             for _ in range(3):
                 turn = Conversation(skill=skill).intent("TreatedMusclesIntent")
                 assert "trapezius" in (turn.speech or "")
+            broken = False
+            now[0] += 3600
+            Conversation(skill=skill).intent("TreatedMusclesIntent")
+            broken = True
+            Conversation(skill=skill).intent("TreatedMusclesIntent")
     finally:
         usage.set_sink(previous)
+    assert len(counted) == 1
     warnings = [record.getMessage() for record in caplog.records if record.name == usage.__name__]
-    assert warnings == ["usage figures could not be recorded (ValueError)"]
+    assert warnings == [
+        "usage figures could not be recorded (ValueError)",
+        "usage figures could not be recorded (ValueError) (2 more since it was last logged)",
+    ]
 
 
 def test_requests_seen_again_count_exactly_as_the_first_time(

@@ -1,7 +1,7 @@
 """Where turns go (`USAGE_METRICS`, `set_sink`), and the ask-sdk hooks that send them there.
 
 The hooks run on every request and must never cost a listener an answer, so they cache what a sink
-prepared for the common requests and swallow any failure after noting it once.
+prepared for the common requests and swallow any failure, noting it at most once an interval.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from ask_sdk_core.dispatch_components.exception_components import AbstractExceptionHandler
 from ask_sdk_core.dispatch_components.request_components import AbstractResponseInterceptor
 
+from skill.runtime.throttle import ThrottledLog
 from skill.runtime.usage import labels
 from skill.runtime.usage.emf import MAX_CACHED_LINES, EmfWriter
 from skill.runtime.usage.labels import OTHER, vocabulary
@@ -58,15 +59,13 @@ def current_sink() -> Sink | None:
     return _sink
 
 
-_failed_once = False
+_failures = ThrottledLog(log)
+"""A broken sink must not flood the log, nor go quiet for good: one line per interval, with a count."""
 
 
 def _failed(exc: Exception) -> None:
-    """A figure is never worth a listener's answer: note the failure once per process, and go on."""
-    global _failed_once
-    if not _failed_once:  # a broken sink must not flood the log either
-        _failed_once = True
-        log.warning("usage figures could not be recorded (%s)", type(exc).__name__)
+    """A figure is never worth a listener's answer: note the failure (the type only), and go on."""
+    _failures.log("usage figures could not be recorded (%s)", type(exc).__name__)
 
 
 _known: dict[tuple[object, ...], Emit] = {}
