@@ -1,9 +1,10 @@
 """AWS Lambda entry point: the same skill as the web service and the CLI, built once per container.
 
 Refuses to start without `ALEXA_SKILL_ID` (`ALEXA_ALLOW_ANY_SKILL=1` opts out on purpose); with it,
-a request whose context or session names any other skill is refused. A genuine request the SDK
-cannot read (a request type newer than it) gets a valid empty response. Nothing from the request is
-logged here: no user, device or utterance ever reaches the logs.
+a request whose context or session names any other skill is refused. A genuine launch, intent or
+touch the SDK cannot read (a value newer than it) is answered with the spoken fallback; any other
+request it cannot read (a request type newer than it) gets a valid empty response. Nothing from the
+request is logged here: no user, device or utterance ever reaches the logs.
 """
 
 from __future__ import annotations

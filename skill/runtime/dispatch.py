@@ -29,6 +29,11 @@ from ask_sdk_runtime.skill_builder import AbstractSkillBuilder
 from ask_sdk_runtime.utils import UserAgentManager, user_agent_info
 
 from skill.runtime.app import register
+from skill.runtime.content import load_content
+from skill.runtime.replies import fallback_answer
+from skill.runtime.respond import say_only
+from skill.runtime.throttle import ThrottledLog
+from skill.runtime.usage import count_unread
 from skill.runtime.wire import read_envelope, to_json
 
 log = logging.getLogger(__name__)
@@ -38,6 +43,12 @@ EMPTY_RESPONSE: dict[str, Any] = {"version": RESPONSE_FORMAT_VERSION, "response"
 """A valid Alexa response that says nothing: for requests the skill has no use for."""
 
 _TYPE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9.]{0,99}")
+
+SPOKEN_REQUESTS = frozenset({"LaunchRequest", "IntentRequest", "Alexa.Presentation.APL.UserEvent"})
+"""Requests someone is waiting to hear an answer to: never answered with silence."""
+
+_unreadable = ThrottledLog(log)
+"""Every such request would log the same line: at most one an interval, with a count."""
 
 
 class WrongSkill(AskSdkException):
@@ -169,16 +180,46 @@ class Dispatcher:
         manager.session_attributes = _copy(attributes)
         return manager
 
-    def lambda_handler(self, event: Any, context: Any = None) -> dict[str, Any]:
-        """Lambda's rules on top: a genuine request ask-sdk cannot read (a request type newer than the
-        installed SDK, say) gets a valid empty response, as the web service gives it; anything that is
-        not an Alexa envelope at all is still raised, which is how a Lambda reports an error."""
+    def answer(self, event: Any, context: Any = None) -> dict[str, Any]:
+        """`self(event)`, except that a genuine request someone is waiting to hear an answer to (a launch,
+        an intent, a touch on the screen) that ask-sdk cannot read gets a spoken reply: say an intent
+        whose slot carries a resolution status newer than the installed SDK. The skill always answers
+        in speech, so such a request hears the fallback, at the listener's speech rate, with the session
+        kept open and its attributes handed back unchanged; it is counted as a request of kind "other".
+        Anything else ask-sdk cannot read is still raised."""
         try:
             return self(event, context)
+        except SerializationException:
+            kind = _get(event, "request", "type")
+            if not (is_envelope(event) and type(kind) is str and kind in SPOKEN_REQUESTS):
+                raise
+        _unreadable.log("ask-sdk cannot read a request of type %s; answering with the fallback", kind)
+        request = event["request"]
+        session = event.get("session")
+        attributes = _get(session, "attributes")
+        attributes = _copy(attributes) if type(attributes) is dict else {}
+        count_unread(request.get("locale"))
+        reply = ResponseEnvelope(
+            response=say_only(fallback_answer(load_content()), attributes, request.get("locale")),
+            version=RESPONSE_FORMAT_VERSION,
+            session_attributes=attributes if type(session) is dict else None,
+            user_agent=UserAgentManager.get_user_agent(),
+        )
+        written: dict[str, Any] = to_json(reply)
+        return written
+
+    def lambda_handler(self, event: Any, context: Any = None) -> dict[str, Any]:
+        """Lambda's rules on top of `answer`: any other genuine request ask-sdk cannot read (a request
+        type newer than the installed SDK, say) gets a valid empty response, as the web service gives
+        it; anything that is not an Alexa envelope at all is still raised, which is how a Lambda reports
+        an error."""
+        try:
+            return self.answer(event, context)
         except SerializationException:
             if not is_envelope(event):
                 raise
             kind = event["request"]["type"]
             named = kind if isinstance(kind, str) and _TYPE_NAME.fullmatch(kind) else "unnamed"
-            log.warning("ask-sdk cannot read this %s request; answering with an empty response", named)
+            _unreadable.log("ask-sdk cannot read this %s request; answering with an empty response", named)
             return dict(EMPTY_RESPONSE, response={})
+

@@ -23,5 +23,7 @@ class HostedSkill(CustomSkill):
         self._dispatch = Dispatcher(self.skill_id, skill=self)
 
     def dispatch_envelope(self, envelope: dict[str, Any]) -> dict[str, Any]:
-        """The response envelope for `envelope` (a dict, as JSON gives it), as `invoke` would give it."""
-        return self._dispatch(envelope)
+        """The response envelope for `envelope` (a dict, as JSON gives it), as `invoke` would give it;
+        except that a launch, intent or touch ask-sdk cannot read is answered in speech, not raised
+        (`Dispatcher.answer`), as on Lambda."""
+        return self._dispatch.answer(envelope)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_core.response_helper import ResponseFactory
 from ask_sdk_core.utils.request_util import get_supported_interfaces
 from ask_sdk_model.response import Response
 from ask_sdk_model.ui.simple_card import SimpleCard
@@ -41,6 +42,17 @@ def has_screen(handler_input: HandlerInput) -> bool:
     return getattr(interfaces, "alexa_presentation_apl", None) is not None
 
 
+def _say(builder: ResponseFactory, content: Content, answer: Answer, locale: str | None, rate: str) -> None:
+    """The answer's speech at `rate`, its card, its reprompt and whether the session ends."""
+    card = answer.card_text or answer.speech
+    pronunciations = content.pronunciation_pairs(locale)
+    builder.speak(speak(to_ssml(localise(answer.speech, locale), pronunciations), rate))
+    builder.set_card(SimpleCard(title=localise(answer.title, locale), content=localise(card, locale)))
+    if answer.reprompt and not answer.end_session:
+        builder.ask(speak(to_ssml(localise(answer.reprompt, locale), pronunciations), rate))
+    builder.set_should_end_session(answer.end_session)
+
+
 def respond(handler_input: HandlerInput, answer: Answer) -> Response:
     """Build the response for `answer` and remember it for repeat and follow-ups."""
     content = load_content()
@@ -48,14 +60,8 @@ def respond(handler_input: HandlerInput, answer: Answer) -> Response:
     rate = current_rate(content, state)
     locale = getattr(handler_input.request_envelope.request, "locale", None)
     card = answer.card_text or answer.speech
-    card_text = localise(card, locale)
-    pronunciations = content.pronunciation_pairs(locale)
     builder = handler_input.response_builder
-    builder.speak(speak(to_ssml(localise(answer.speech, locale), pronunciations), rate))
-    builder.set_card(SimpleCard(title=localise(answer.title, locale), content=card_text))
-    if answer.reprompt and not answer.end_session:
-        builder.ask(speak(to_ssml(localise(answer.reprompt, locale), pronunciations), rate))
-    builder.set_should_end_session(answer.end_session)
+    _say(builder, content, answer, locale, rate)
     if has_screen(handler_input) and not answer.end_session:
         builder.add_directive(apl.render_directive(content, answer, locale))
     if answer.elicit is not None:
@@ -76,6 +82,16 @@ def respond(handler_input: HandlerInput, answer: Answer) -> Response:
             )
             state.remember_last(spoken)
     state.note_answered(answer.key)
+    return builder.response
+
+
+def say_only(answer: Answer, attributes: object, locale: object) -> Response:
+    """`answer` spoken at the rate `attributes` (a session's, unread by ask-sdk) keep, without a screen
+    and without changing them: for a request no handler could be given."""
+    content = load_content()
+    state = SessionState(attributes if isinstance(attributes, dict) else {})
+    builder = ResponseFactory()
+    _say(builder, content, answer, locale if isinstance(locale, str) else None, current_rate(content, state))
     return builder.response
 
 

@@ -29,7 +29,15 @@ from skill.runtime.usage.labels import (
     is_not_covered,
     vocabulary,
 )
-from skill.runtime.usage.sinks import USAGE_ENV, count_usage, current_sink, prepared, set_sink, sink_from_env
+from skill.runtime.usage.sinks import (
+    USAGE_ENV,
+    count_unread,
+    count_usage,
+    current_sink,
+    prepared,
+    set_sink,
+    sink_from_env,
+)
 from skill.runtime.usage.turns import Sink, Turn, TurnKey
 
 __all__ = [
@@ -48,6 +56,7 @@ __all__ = [
     "Sink",
     "Turn",
     "TurnKey",
+    "count_unread",
     "count_usage",
     "current_sink",
     "is_not_covered",

@@ -152,6 +152,19 @@ class FailureObserver(AbstractExceptionHandler):
         raise exception
 
 
+def count_unread(locale: object) -> None:
+    """Count a request ask-sdk could not read (so no hook saw it) as one of kind "other", with its locale
+    if the content has that locale. Never raises."""
+    sink = current_sink()
+    if sink is None:
+        return
+    try:
+        name = locale if isinstance(locale, str) and locale in vocabulary().locales else OTHER
+        sink((OTHER, name, None, None, None, None, None, None, False))
+    except Exception as exc:
+        _failed(exc)
+
+
 def count_usage(builder: AbstractSkillBuilder) -> None:
     """Register the usage figures on a skill builder: call before the handlers' exception handler."""
     builder.add_global_response_interceptor(UsageInterceptor())
