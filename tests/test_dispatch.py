@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -144,6 +145,19 @@ def test_what_is_not_an_envelope_is_still_an_error(event: Any) -> None:
 
 
 # --- the web service's path ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("part", ["persistence_adapter", "api_client", "custom_user_agent"])
+def test_a_skill_whose_invoke_would_use_what_the_dispatcher_ignores_is_refused(part: str) -> None:
+    """Dispatcher answers without them, so taking such a skill would answer unlike its `invoke`."""
+    from skill.runtime.app import create_skill
+
+    built = create_skill()
+    skill = SimpleNamespace(**{**vars(built), part: object()})
+    with pytest.raises(ValueError, match=part):
+        Dispatcher(skill=skill)
+    event = corpus()[0]
+    assert Dispatcher(skill=built)(copy.deepcopy(event)) == SDK_HANDLER(copy.deepcopy(event), None)
 
 
 @pytest.mark.parametrize("event", corpus(), ids=lambda event: event["request"]["type"])

@@ -126,7 +126,11 @@ class Dispatcher:
     """
 
     def __init__(self, skill_id: str | None = None, *, skill: Any = None) -> None:
-        """Build the skill's handlers, or take those of an ask-sdk `CustomSkill` already built (`skill`)."""
+        """Build the skill's handlers, or take those of an ask-sdk `CustomSkill` already built (`skill`).
+
+        Such a skill must have no persistence adapter, API client or custom user agent: `invoke` would
+        use them and this does not, so it refuses them (`ValueError`) rather than answer differently.
+        """
         if skill is None:
             registry = _Registry()
             register(registry)
@@ -134,6 +138,7 @@ class Dispatcher:
             dispatcher = GenericRequestDispatcher(options=configuration)
             loaders, renderer = configuration.loaders, configuration.renderer
         else:
+            _refuse_what_it_would_ignore(skill)
             dispatcher, loaders, renderer = skill.request_dispatcher, skill.loaders, skill.renderer
         self._dispatcher = dispatcher
         self._templates = TemplateFactory(template_loaders=loaders, template_renderer=renderer)
@@ -223,3 +228,15 @@ class Dispatcher:
             _unreadable.log("ask-sdk cannot read this %s request; answering with an empty response", named)
             return dict(EMPTY_RESPONSE, response={})
 
+
+def _refuse_what_it_would_ignore(skill: Any) -> None:
+    ignored = [
+        name
+        for name in ("persistence_adapter", "api_client", "custom_user_agent")
+        if getattr(skill, name, None) is not None
+    ]
+    if ignored:
+        raise ValueError(
+            f"Dispatcher answers without a {', '.join(ignored)}, so it cannot answer for a skill that has "
+            "one as its invoke would; build that skill without it, or call its invoke"
+        )
