@@ -159,10 +159,20 @@ def _read_date(payload: Any) -> Any:
     return _read_datetime(payload).date()
 
 
+def complete_attribute_map(cls: Any) -> dict[str, str]:
+    """`cls.attribute_map` completed as the SDK's serializer completes it on every call: a field the
+    map leaves out is read from, and written to, the key of its own name. Without changing the class."""
+    attribute_map: dict[str, str] = dict(getattr(cls, "attribute_map", {}))
+    for attr in cls.deserialized_types:
+        attribute_map.setdefault(attr, attr)
+    return attribute_map
+
+
 def _model_reader(cls: Any) -> _Reader:
-    # The attribute map is complete in every ask-sdk-model class, so the SDK's per-call update of it
-    # adds nothing; the test checks that for the installed version.
-    fields = [(attr, key, cls.deserialized_types[attr]) for attr, key in cls.attribute_map.items()]
+    # Planned from the completed map, so a class whose map misses a field (any release may ship one)
+    # reads exactly as the SDK reads it; a map naming an undeclared field fails here, and the SDK decides.
+    attribute_map = complete_attribute_map(cls)
+    fields = [(attr, key, cls.deserialized_types[attr]) for attr, key in attribute_map.items()]
     known = frozenset(key for _, key, _ in fields)
 
     def read(payload: Any) -> Any:
@@ -262,8 +272,8 @@ def _writer_for(kind: type) -> _Writer:
     declared = getattr(kind, "deserialized_types", None)
     if not isinstance(declared, dict):
         return _write_generic
-    attribute_map = getattr(kind, "attribute_map", {})
-    fields = [(attr, attribute_map.get(attr, attr)) for attr in declared]
+    attribute_map = complete_attribute_map(kind)
+    fields = [(attr, attribute_map[attr]) for attr in declared]
 
     def write(obj: Any) -> Any:
         result = {}
