@@ -20,13 +20,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a ch
 
 from skill.tools.lambda_package import (
     DEFAULT_OUTPUT,
-    DEFAULT_SKILL_PACKAGE_OUTPUT,
     LAMBDA_PYTHON_VERSION,
     PROJECT_ROOT,
     BuildError,
     build_lambda_zip,
-    stage_skill_package,
 )
+from skill.tools.skill_package import DEFAULT_SKILL_PACKAGE_OUTPUT, stage_skill_package
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from skill.tools.lambda_package import PROJECT_ROOT, stage_skill_package
+from skill.tools.lambda_package import PROJECT_ROOT
+from skill.tools.skill_package import stage_skill_package
 from tests.sam_template import load_template
 
 PACKAGE = PROJECT_ROOT / "skill-package"

@@ -1,4 +1,4 @@
-"""Builds the AWS Lambda deployment zip and a symlink-free copy of the ASK skill package.
+"""Builds the AWS Lambda deployment zip (the ASK skill package is `skill.tools.skill_package`'s).
 
 Lives in the package (not in the script) so tests can call it; `scripts/build_lambda.py` is the CLI.
 Dependencies are installed for Lambda's platform, not this machine's, so a zip built on any Linux,
@@ -16,7 +16,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -32,16 +31,12 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 LAMBDA_PYTHON_VERSION = "3.11"
 LAMBDA_PLATFORM = "manylinux2014_x86_64"
 DEFAULT_OUTPUT = Path("dist/lambda.zip")
-DEFAULT_SKILL_PACKAGE_OUTPUT = Path("build/skill-package")
 
 # Zip's earliest representable time: every build of the same inputs gives the same bytes.
 _FIXED_DATE_TIME = (1980, 1, 1, 0, 0, 0)
 _FILE_MODE = 0o100644  # regular file, rw-r--r--: Lambda only needs to read
 _EXCLUDED_DIRS = frozenset({"__pycache__"})
 _EXCLUDED_SUFFIXES = (".pyc", ".pyo")  # this machine's bytecode: the build compiles its own
-_LAMBDA_ARN = re.compile(
-    r"arn:aws:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(?::[A-Za-z0-9_$-]+)?"
-)
 
 
 class BuildError(RuntimeError):
@@ -249,41 +244,3 @@ def build_lambda_zip(
         entries = collect_entries(dependencies, root)
         entries += compile_bytecode(entries, Path(tmp) / "bytecode", compiler)
         return write_deterministic_zip(sorted(entries), output)
-
-
-def stage_skill_package(
-    destination: Path | None = None,
-    *,
-    root: Path = PROJECT_ROOT,
-    endpoint_arn: str | None = None,
-    without_endpoint: bool = False,
-) -> Path:
-    """Copy `skill-package/` to `destination` (default: `build/skill-package` under `root`) with
-    symlinks replaced by the files they point at.
-
-    `skill-package/interactionModels/custom` is a symlink to `interaction_models/` so the models are
-    committed once. ASK CLI v2 zips the skill package without following symlinks (it would upload
-    a link, not the models), so `ask deploy` reads this copy instead (see ask-resources.json).
-
-    The committed endpoint is a placeholder ARN. `endpoint_arn` puts the deployed function's ARN in
-    the copy; `without_endpoint` leaves the endpoint out, for the first `ask deploy` that creates the
-    skill and its ID before the Lambda (which needs that ID) exists.
-    """
-    if endpoint_arn is not None and without_endpoint:
-        raise ValueError("give an endpoint ARN or leave the endpoint out, not both")
-    destination = destination or root / DEFAULT_SKILL_PACKAGE_OUTPUT
-    if destination.exists():
-        shutil.rmtree(destination)
-    shutil.copytree(root / "skill-package", destination, symlinks=False)
-    if endpoint_arn is not None or without_endpoint:
-        manifest_path = destination / "skill.json"
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        custom = manifest["manifest"]["apis"]["custom"]
-        if without_endpoint:
-            custom.pop("endpoint", None)
-        else:
-            if not _LAMBDA_ARN.fullmatch(endpoint_arn or ""):
-                raise ValueError(f"not a Lambda function ARN: {endpoint_arn!r}")
-            custom["endpoint"] = {"uri": endpoint_arn}
-        manifest_path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return destination
