@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -115,6 +116,11 @@ def assert_like_the_sdk(text: str) -> None:
 @pytest.mark.parametrize("text", TIMESTAMPS)
 def test_timestamps_are_read_as_the_sdk_reads_them(text: str) -> None:
     assert_like_the_sdk(text)
+
+
+def test_the_performance_notes_give_the_corpus_its_size() -> None:
+    notes = (Path(__file__).resolve().parents[1] / "docs" / "performance.md").read_text(encoding="utf-8")
+    assert f"a corpus of {len(TIMESTAMPS)} forms" in " ".join(notes.split())
 
 
 _two = st.integers(0, 99).map(lambda n: f"{n:02d}")
