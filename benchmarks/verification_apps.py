@@ -38,7 +38,9 @@ class SignatureOnly(AlexaRequestVerifier):
         self._key = key
         self._padding, self._digest = padding.PKCS1v15(), hashes.SHA256()
 
-    def verify(self, headers: Headers, body: bytes, facts: EnvelopeFacts | None = None) -> None:
+    def verify(
+        self, headers: Headers, body: bytes, facts: EnvelopeFacts | None = None, *, client: str | None = None
+    ) -> None:
         signature = base64.b64decode(headers.get("Signature-256") or "")
         self._key.verify(signature, body, self._padding, self._digest)
 

@@ -10,6 +10,9 @@ that happened to a verified request and gets a valid empty Alexa response.
 
 from __future__ import annotations
 
+# werkzeug encodes the host name with "idna" on every request: imported up front, so that workers that
+# dropped to an unprivileged user (deploy/production.py run as root) never need to read Python's files.
+import encodings.idna  # noqa: F401
 import json
 import logging
 from typing import Any

@@ -101,7 +101,7 @@ class KnownSigners:
             return
         try:
             self._write(url)
-        except OSError as exc:
+        except Exception as exc:  # a hint only: nothing here may fail a verified request
             logger.debug("Cannot remember the signer URL in %s (%s)", self._directory, type(exc).__name__)
 
     def _write(self, url: str) -> None:
@@ -117,8 +117,8 @@ class KnownSigners:
             urls = (*[known for known in on_disk if known != url], url)[-MAX_KNOWN:]
             fd, temporary = tempfile.mkstemp(prefix=".known-", dir=self._directory)
             try:
-                with os.fdopen(fd, "w", encoding="ascii") as out:
-                    out.write("".join(f"{known}\n" for known in urls))
+                with os.fdopen(fd, "wb") as out:  # bytes: no codec to look up
+                    out.write("".join(f"{known}\n" for known in urls).encode())
                 os.replace(temporary, self._path)
             except BaseException:
                 with contextlib.suppress(OSError):

@@ -68,8 +68,8 @@ class AlexaRequestVerifier:
     a network and move time; production uses certifi's roots, HTTPS and the system clock.
     ``fetch_deadline`` bounds a whole certificate download (and how long other requests wait for it);
     ``budget`` bounds downloads of URLs not seen before (default: a few, then one a second, and one
-    per client address every 10 s); ``known`` remembers the URLs that verified requests across workers
-    (default: the file in ``TPI_SIGNER_STATE_DIR`` when that is set).
+    per client address every 10 s). The URLs that verified requests are shared with the other workers
+    through the file in ``TPI_SIGNER_STATE_DIR``, when that is set.
     """
 
     def __init__(
@@ -81,14 +81,13 @@ class AlexaRequestVerifier:
         clock: Clock | None = None,
         fetch_deadline: float = DEFAULT_TIMEOUT_SECONDS,
         budget: FetchBudget | None = None,
-        known: KnownSigners | None = None,
     ) -> None:
         self.skill_id = skill_id or None
         # Parsed here (about 140 ms for certifi's bundle) so no request waits for it.
         self._trust_store = trust_store if trust_store is not None else default_trust_store()
         self._fetcher = fetcher or functools.partial(fetch_url, timeout=fetch_deadline)
         self._clock = clock or utc_now
-        known = known if known is not None else KnownSigners.from_environment()
+        known = KnownSigners.from_environment()
         self._signers = SignerCache(
             self._load_signer, wait_seconds=fetch_deadline, budget=budget, known=known
         )
