@@ -44,50 +44,78 @@ access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(L)ss'
 # gunicorn 27's control socket lives in $HOME and collides between instances; nothing here uses it.
 control_socket_disable = True
 
+# A unix socket (deploy/production.py) is created 0600 and owned by the workers' user: only nginx's
+# workers (run as the same user) and root may connect, not any local user.
+umask = 0o177
 
-def when_ready(server: object) -> None:
-    """Refuse to serve the production app without a skill ID, here in the master before any worker starts.
 
-    skill.web.wsgi refuses too, but each worker would, and when two exit at once gunicorn's master
-    halts twice and prints a traceback; one clear line and exit status 4 ("app failed to load") instead.
-    """
-    if getattr(getattr(server, "app", None), "app_uri", None) != "skill.web.wsgi:app":
-        return
+def _refuse(server: object, message: str) -> None:
+    """One line and exit status 4 ("will not start as configured"), with this start's own files removed."""
     import sys
 
+    print(f"Refusing to start: {message}", file=sys.stderr, flush=True)
+    on_exit(server)  # gunicorn calls on_exit only after a normal stop
+    sys.exit(4)
+
+
+def when_ready(server: object) -> None:
+    """Refuse to serve with a bad configuration, here in the master before any worker starts.
+
+    skill.web.wsgi refuses a missing skill ID and skill.web.metrics a short METRICS_TOKEN too, but each
+    worker would, and when two exit at once gunicorn's master halts twice and prints a traceback; one
+    clear line and exit status 4 ("app failed to load") instead.
+    """
+    from skill.web.metrics import token_problem
+
+    problem = token_problem(os.environ)
+    if problem is not None:
+        _refuse(server, problem)
+    if getattr(getattr(server, "app", None), "app_uri", None) != "skill.web.wsgi:app":
+        return
     from skill.runtime.app import MissingSkillId, required_skill_id
 
     try:
         required_skill_id()
     except MissingSkillId as missing:
-        print(f"Refusing to start: {missing}", file=sys.stderr, flush=True)
-        cleanup = globals().get("on_exit")  # gunicorn calls on_exit only after a normal stop
-        if callable(cleanup):
-            cleanup(server)
-        sys.exit(4)
+        _refuse(server, str(missing))
 
 
 # Usage figures (skill/web/metrics.py): every worker writes its counts to files in one directory, so
 # GET /metrics adds all workers up whichever one answers. A fresh directory per start unless
 # PROMETHEUS_MULTIPROC_DIR names one; old counts in a named one are cleared at start. deploy/production.py
 # names one in its run directory, which it removes even when gunicorn was killed (on_exit never ran).
-def _metrics_dir() -> bool:
-    """Set PROMETHEUS_MULTIPROC_DIR (before any worker imports prometheus_client); True if made here."""
-    import tempfile
-
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        return False
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="tpi-metrics-")
-    return True
+# The same directory holds the signer URLs the workers share (TPI_SIGNER_STATE_DIR), unless one is named.
+# It is made when the master starts (on_starting), not when this file is read: `--check-config` and
+# every other reading of it would leave an empty directory behind.
+_made_dir: list[tuple[int, str]] = []
+"""(master's pid, directory) when on_starting made it; removed by on_exit or at the master's exit."""
 
 
-_METRICS_DIR_MADE = _metrics_dir()
+def _remove_made_dir() -> None:
+    import shutil
+
+    for pid, made in _made_dir:
+        if pid == os.getpid():  # workers are forks of the master and inherit this: only the master removes
+            shutil.rmtree(made, ignore_errors=True)
 
 
 def on_starting(server: object) -> None:
-    """Counts left by an earlier run would add to this one's."""
+    """Make the workers' directory (before any worker imports prometheus_client); counts left by an
+    earlier run in a named one would add to this one's."""
+    import atexit
+    import tempfile
     from pathlib import Path
 
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        made = tempfile.mkdtemp(prefix="tpi-metrics-")
+        _made_dir.append((os.getpid(), made))
+        atexit.register(_remove_made_dir)  # a master that exits without on_exit (an app that fails to load)
+        config = getattr(server, "cfg", None)
+        uid, gid = getattr(config, "uid", os.getuid()), getattr(config, "gid", os.getgid())
+        if (uid, gid) != (os.getuid(), os.getgid()):
+            os.chown(made, uid, gid)  # the workers run as --user/--group
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = made
+    os.environ.setdefault("TPI_SIGNER_STATE_DIR", os.environ["PROMETHEUS_MULTIPROC_DIR"])
     for stale in Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).glob("*.db"):
         stale.unlink()
 
@@ -100,7 +128,4 @@ def child_exit(server: object, worker: object) -> None:
 
 
 def on_exit(server: object) -> None:
-    import shutil
-
-    if _METRICS_DIR_MADE:
-        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
+    _remove_made_dir()

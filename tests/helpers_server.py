@@ -104,6 +104,8 @@ def start_production(
         metrics_port = free_port()
     inherited = {name: value for name, value in os.environ.items() if not name.startswith("ALEXA_")}
     full_env = {**inherited, "LOG_LEVEL": "warning", **env}
+    if app != "skill.web.wsgi:app":
+        full_env["TPI_PRODUCTION_TEST_APP"] = "1"  # the launcher serves another app only when told so
     command = [sys.executable, str(ROOT / "deploy" / "production.py"), "--listen", f"{HOST}:{port}"]
     command += ["--app", app, *args]
     if metrics_port:

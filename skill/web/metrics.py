@@ -21,7 +21,7 @@ import ipaddress
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, has_request_context, request
@@ -90,7 +90,9 @@ def note_refusal(reason: str) -> None:
 
 def is_direct_loopback() -> bool:
     """The client is on this machine and no proxy forwarded its request: a loopback address, or a peer
-    on gunicorn's unix socket (no address at all; the socket's file permissions say who may connect)."""
+    on gunicorn's unix socket (no address at all). deploy/production.py makes that socket 0600, owned
+    by the user gunicorn's workers run as, in a run directory only that user can enter, so only nginx's
+    workers (the same user) and root can connect; any local user can reach a loopback TCP port."""
     if any(name in request.headers for name in FORWARDING_HEADERS):
         return False
     remote = request.environ.get("REMOTE_ADDR")
@@ -228,15 +230,28 @@ class WebMetrics:
         return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
 
 
+def token_problem(environ: Mapping[str, str]) -> str | None:
+    """Why ``METRICS_TOKEN`` in ``environ`` cannot be used, or None. deploy/production.py and
+    gunicorn.conf.py check it before any worker starts, to refuse in one line (exit 4), not a traceback
+    in each worker."""
+    if environ.get(usage.USAGE_ENV, "").strip().lower() == "off":
+        return None
+    token = environ.get(TOKEN_ENV, "").strip()
+    if token and len(token) < MIN_TOKEN_LENGTH:
+        return f"{TOKEN_ENV} must be at least {MIN_TOKEN_LENGTH} characters long"
+    return None
+
+
 def install(app: Flask) -> None:
     """Serve `GET /metrics` from `app`, time its requests, and count the skill's turns into it.
 
     `USAGE_METRICS=off` leaves the app as it was (no route, no counting)."""
     if os.environ.get(usage.USAGE_ENV, "").strip().lower() == "off":
         return
+    problem = token_problem(os.environ)
+    if problem is not None:
+        raise ValueError(problem)
     token = os.environ.get(TOKEN_ENV, "").strip() or None
-    if token is not None and len(token) < MIN_TOKEN_LENGTH:
-        raise ValueError(f"{TOKEN_ENV} must be at least {MIN_TOKEN_LENGTH} characters long")
     disable_created_metrics()  # type: ignore[no-untyped-call]  # creation times would date first requests
     metrics = WebMetrics(multiprocess=bool(os.environ.get(MULTIPROCESS_ENV)), token=token)
     usage.set_sink(metrics)
