@@ -139,11 +139,42 @@ def parse_metrics(text: str) -> tuple[Counts, dict[float, float]]:
     return counts, latency
 
 
+class _Redirected(Exception):
+    """A /metrics URL answered with a redirect; never followed (see ``_NoRedirects``)."""
+
+    def __init__(self, code: int, location: str) -> None:
+        super().__init__(code, location)
+        self.code, self.location = code, location
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """urllib keeps the Authorization header across a redirect, to any host: the bearer token would go
+    wherever the server (or anyone between) points. A /metrics page has no reason to move."""
+
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: Any,
+        code: int,
+        msg: str,
+        headers: Any,
+        newurl: str,
+    ) -> urllib.request.Request | None:
+        raise _Redirected(code, newurl)
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+
+
 def fetch_metrics(url: str, token: str | None, timeout: float = 10.0) -> str:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     try:
-        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=timeout) as reply:
+        with _opener.open(urllib.request.Request(url, headers=headers), timeout=timeout) as reply:
             body: bytes = reply.read()
+    except _Redirected as redirect:
+        raise InsightsError(
+            f"{url} answered HTTP {redirect.code}, a redirect; not followed (give the final /metrics URL)"
+        ) from None
     except urllib.error.HTTPError as exc:
         hint = " (set METRICS_TOKEN to the server's token)" if exc.code in (401, 403) else ""
         raise InsightsError(f"{url} answered HTTP {exc.code}{hint}") from None
