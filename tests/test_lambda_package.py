@@ -7,6 +7,7 @@ no editable install, no repo checkout, so a dependency missing from the zip fail
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
 import json
 import os
@@ -22,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from skill.tools import envelopes
+from skill.tools import envelopes, lambda_package
 from skill.tools.lambda_package import (
     LAMBDA_PYTHON_VERSION,
     PROJECT_ROOT,
@@ -30,6 +31,7 @@ from skill.tools.lambda_package import (
     build_lambda_zip,
     is_pure_python_wheel,
     lambda_python,
+    sdk_pins,
 )
 from tests.pki import OTHER_SKILL_ID, SKILL_ID
 from tests.sam_template import load_template
@@ -337,6 +339,53 @@ def test_lambda_requirements_match_the_project_dependencies() -> None:
     assert set(lambda_requirements) == {"ask-sdk-core", "ask-sdk-model"}
     for name, specifier in lambda_requirements.items():
         assert project_requirements.get(name) == specifier, name
+
+
+def test_the_zip_carries_the_sdk_versions_the_tests_ran_against(lambda_zip: Path) -> None:
+    """Not whatever newer release PyPI has: skill.runtime.wire and dispatch are checked against these."""
+    shipped = {n.split("/")[0] for n in names(lambda_zip) if n.endswith(".dist-info/METADATA")}
+    for pin in sdk_pins():
+        name, _, version = pin.partition("==")
+        assert f"{name.replace('-', '_')}-{version}.dist-info" in shipped, (pin, sorted(shipped))
+
+
+class _StopBuild(Exception):
+    pass
+
+
+def test_the_build_pins_the_sdk_to_the_versions_installed_here(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """lambda/requirements.txt only bounds the versions; pip is told the exact ones, as constraints."""
+    asked: list[tuple[str, ...]] = []
+    constraints: list[str] = []
+
+    def pip(python: str, *args: str) -> None:
+        asked.append(args)
+        constraints.extend(Path(args[args.index("-c") + 1]).read_text().split())
+        raise _StopBuild
+
+    monkeypatch.setattr(lambda_package, "_pip", pip)
+    with pytest.raises(_StopBuild):
+        build_lambda_zip(tmp_path / "lambda.zip")
+    assert asked and asked[0][0] == "install"
+    sdk = ("ask-sdk-core", "ask-sdk-model", "ask-sdk-runtime")
+    assert sorted(constraints) == [f"{name}=={importlib.metadata.version(name)}" for name in sdk]
+
+
+def test_a_build_where_the_sdk_is_not_installed_stops_before_downloading(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    def missing(name: str) -> str:
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    def pip(python: str, *args: str) -> None:
+        raise AssertionError("downloaded without knowing the versions to pin")
+
+    monkeypatch.setattr(importlib.metadata, "version", missing)
+    monkeypatch.setattr(lambda_package, "_pip", pip)
+    with pytest.raises(BuildError, match=re.escape("scripts/run.sh python scripts/build_lambda.py")):
+        build_lambda_zip(tmp_path / "lambda.zip")
 
 
 @pytest.mark.parametrize(

@@ -67,13 +67,41 @@ def is_pure_python_wheel(filename: str) -> bool:
     return len(parts) >= 5 and parts[-2] == "none" and parts[-1] == "any"
 
 
-def install_dependencies(requirements: Path, target: Path, *, python: str = sys.executable) -> None:
-    """Install `requirements` into `target` as Lambda's python3.11 on x86_64 would need them.
+PINNED = ("ask-sdk-core", "ask-sdk-model", "ask-sdk-runtime")
+"""The SDK the skill's fast paths (skill.runtime.wire, dispatch) are tested against: the zip gets the
+versions installed in the environment that builds it, never a newer release the tests have not seen."""
+
+
+def sdk_pins(names: Sequence[str] = PINNED) -> list[str]:
+    """`name==version` for each of `names` as installed in this environment (the one the tests use)."""
+    from importlib import metadata
+
+    try:
+        return [f"{name}=={metadata.version(name)}" for name in names]
+    except metadata.PackageNotFoundError as error:
+        raise BuildError(
+            f"{error.name} is not installed here, so the zip cannot get the version the tests ran against; "
+            "build from the project's environment: bash scripts/run.sh python scripts/build_lambda.py"
+        ) from error
+
+
+def install_dependencies(
+    requirements: Path, target: Path, *, python: str = sys.executable, pins: Sequence[str] = ()
+) -> None:
+    """Install `requirements` into `target` as Lambda's python3.11 on x86_64 would need them, with
+    `pins` (`name==version`) as constraints.
 
     Binary wheels only, because pip cannot build for another platform. If some requirement is
     published only as a source archive, it is built here and accepted only when the result is pure
     Python; a compiled one would not be Lambda's, so the build stops and says so.
     """
+    with tempfile.TemporaryDirectory(prefix="tpi-pins-") as tmp:
+        constraints = Path(tmp) / "constraints.txt"
+        constraints.write_text("".join(f"{pin}\n" for pin in pins), encoding="utf-8")
+        _install(target, python, ["-r", str(requirements), "-c", str(constraints)])
+
+
+def _install(target: Path, python: str, wanted: list[str]) -> None:
     platform_args = [
         "install",
         "--target",
@@ -86,8 +114,7 @@ def install_dependencies(requirements: Path, target: Path, *, python: str = sys.
         LAMBDA_PYTHON_VERSION,
         "--only-binary=:all:",
         "--no-compile",
-        "-r",
-        str(requirements),
+        *wanted,
     ]
     try:
         _pip(python, *platform_args)
@@ -96,7 +123,7 @@ def install_dependencies(requirements: Path, target: Path, *, python: str = sys.
         pass
     with tempfile.TemporaryDirectory(prefix="tpi-wheelhouse-") as tmp:
         wheelhouse = Path(tmp)
-        _pip(python, "wheel", "--wheel-dir", str(wheelhouse), "-r", str(requirements))
+        _pip(python, "wheel", "--wheel-dir", str(wheelhouse), *wanted)
         for wheel in wheelhouse.iterdir():
             if not is_pure_python_wheel(wheel.name):
                 wheel.unlink()  # the platform install fetches Lambda's build of these
@@ -207,8 +234,8 @@ def compile_bytecode(
     One isolated interpreter (`-I`: it reads no PYTHON* variables and no user site) compiles them all.
     Equal sources give equal bytes because CPython 3.11 writes the same bytes for the same source
     whatever its hash seed (marshal orders set constants itself); `tests/test_lambda_package.py`
-    builds twice and compares. The file name recorded in
-    each code object is the module's path inside the zip, not this machine's.
+    builds twice and compares. The file name recorded in each code object is the module's path inside
+    the zip, not this machine's.
     """
     jobs = [[name, str(path), str(output)] for name, path in entries if name.endswith(".py")]
     try:
@@ -234,14 +261,16 @@ def build_lambda_zip(
 ) -> Path:
     """Build the deployable zip at `output` (default: `dist/lambda.zip` under `root`); return its path.
 
-    `python` compiles the bytecode (see `lambda_python`); pip runs from it too.
+    `python` compiles the bytecode (see `lambda_python`); pip runs from it too. ask-sdk's packages get
+    the versions installed in this environment (`PINNED`), whatever newer release the index has.
     """
     output = output or root / DEFAULT_OUTPUT
     requirements = requirements or root / "lambda" / "requirements.txt"
     compiler = lambda_python(python)  # first: a wrong interpreter should stop the build before any download
+    pins = sdk_pins()
     with tempfile.TemporaryDirectory(prefix="tpi-lambda-") as tmp:
         dependencies = Path(tmp) / "dependencies"
-        install_dependencies(requirements, dependencies, python=compiler)
+        install_dependencies(requirements, dependencies, python=compiler, pins=pins)
         entries = collect_entries(dependencies, root)
         entries += compile_bytecode(entries, Path(tmp) / "bytecode", compiler)
         return write_deterministic_zip(sorted(entries), output)
