@@ -271,6 +271,9 @@ def test_unpacked_handler_answers_a_launch_request_in_an_isolated_interpreter(un
     assert speech["type"] == "SSML"
     assert speech["ssml"].startswith("<speak>") and speech["ssml"].endswith("</speak>")
     assert len(speech["ssml"]) > len("<speak></speak>")
+    # What ask-sdk's CustomSkill registers (user_agent_info): only the Dispatcher registers it here, in
+    # a process where no other skill was ever built.
+    assert response["userAgent"].startswith("ask-python/"), response.get("userAgent")
 
 
 def test_unpacked_handler_refuses_to_start_without_a_skill_id(unpacked: Path) -> None:
