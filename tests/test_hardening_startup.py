@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -112,3 +113,67 @@ def test_the_production_launcher_without_a_skill_id_exits_4() -> None:
     assert launcher.returncode == 4, stderr
     assert REFUSAL in stderr
     assert "Traceback" not in stderr
+
+
+# --- gunicorn.conf.py leaves nothing behind; bad settings stop it in one line ----------------------------
+
+
+def gunicorn(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), *args]
+    full_env = {"PATH": os.environ["PATH"], "LOG_LEVEL": "info", **env}
+    return subprocess.run(
+        command, cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--check-config", "skill.web.wsgi:app"],
+        ["--bind", "127.0.0.1:0", "tests.no_such_module:app"],  # the app fails to load in the workers
+        ["--bind", "127.0.0.1:0", "skill.web.wsgi:app"],  # no skill ID: refused in when_ready
+    ],
+    ids=["check-config", "app-fails-to-load", "refused"],
+)
+def test_gunicorn_leaves_no_counts_directory_behind(tmp_path: Path, args: list[str]) -> None:
+    done = gunicorn(args, {"TMPDIR": str(tmp_path)})
+    assert done.returncode != 0 or "--check-config" in args, done.stderr
+    assert list(tmp_path.iterdir()) == [], done.stderr
+
+
+SHORT_TOKEN = "Refusing to start: METRICS_TOKEN must be at least 16 characters long"
+
+
+def test_gunicorn_with_a_short_metrics_token_stops_with_one_line_and_exit_4() -> None:
+    env = {"ALEXA_SKILL_ID": SKILL_ID, "METRICS_TOKEN": "short"}
+    done = gunicorn(["--bind", f"127.0.0.1:{free_port()}", "skill.web.wsgi:app"], env)
+    assert done.returncode == 4, done.stderr
+    assert SHORT_TOKEN in done.stderr
+    assert "Traceback" not in done.stderr
+    assert "Booting worker" not in done.stderr
+
+
+def launch(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, str(ROOT / "deploy" / "production.py"), *args]
+    full_env = {"PATH": os.environ["PATH"], **env}
+    return subprocess.run(
+        command, cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def test_the_launcher_with_a_short_metrics_token_exits_4_in_one_line() -> None:
+    done = launch(
+        ["--listen", f"127.0.0.1:{free_port()}"], {"ALEXA_SKILL_ID": SKILL_ID, "METRICS_TOKEN": "short"}
+    )
+    assert (done.returncode, done.stderr) == (
+        4,
+        "production: refusing to start: METRICS_TOKEN must be at least 16 characters long\n",
+    )
+
+
+def test_the_launcher_serves_another_app_only_in_tests() -> None:
+    done = launch(["--app", "bench_wsgi:app"], {"ALEXA_SKILL_ID": SKILL_ID})
+    assert (done.returncode, done.stderr) == (
+        2,
+        "production: --app is for tests only; the service serves skill.web.wsgi:app\n",
+    )
