@@ -28,10 +28,12 @@ graceful_timeout = 10
 keepalive = 5
 
 # Refuse oversized request lines and headers early (the app caps the body at 128 KiB). Alexa sends a
-# short request line and a handful of headers, the longest its signatures at under 700 characters, so
-# these are a quarter to a half of gunicorn's defaults (4094, 100 and 8190) with room for a proxy's.
+# short request line and a handful of headers, the longest its signatures at under 700 characters. nginx
+# in front (deploy/nginx/nginx.conf) refuses, in JSON, any request line or header line over 1 KiB and
+# headers over about 5 KiB in all, so it never passes on what these limits would refuse: a request
+# line fits in 1024, a header line in 4096, and 5 KiB holds at most ~1,700 header lines of 3 bytes.
 limit_request_line = 1024
-limit_request_fields = 50
+limit_request_fields = 2048
 limit_request_field_size = 4096
 
 # Log to stdout/stderr for the process supervisor; the access log shows method, path and status only

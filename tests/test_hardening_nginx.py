@@ -235,3 +235,56 @@ def test_tls_terminates_at_nginx(tmp_path: Path, signing: pki.SigningChain) -> N
         assert conn.sock.version() in ("TLSv1.2", "TLSv1.3")
         conn.close()
         assert_no_error_lines(running)
+
+
+# --- nginx refuses what gunicorn would, first and in JSON ------------------------------------------------
+
+GUNICORN_REFUSAL = re.compile(r"Invalid request from|Request Header Fields Too Large|Request-URI Too Large")
+
+
+def assert_gunicorn_refused_nothing(production: Production) -> None:
+    logs = production.logs()
+    assert not GUNICORN_REFUSAL.search(logs), logs[-3000:]
+
+
+def test_a_2_kb_uri_gets_a_json_414_from_nginx(production: Production) -> None:
+    raw = b"GET /" + b"a" * 2048 + b" HTTP/1.1\r\nHost: skill\r\nConnection: close\r\n\r\n"
+    status, answer = exchange(production, raw)
+    assert (status, json.loads(answer)) == (414, {"error": "request-uri too long"})
+    assert_gunicorn_refused_nothing(production)
+
+
+def test_60_headers_get_a_json_400_from_nginx(production: Production) -> None:
+    headers = b"".join(b"X-Filler-%02d: %s\r\n" % (index, b"v" * 80) for index in range(60))
+    raw = b"GET /healthz HTTP/1.1\r\nHost: skill\r\nConnection: close\r\n" + headers + b"\r\n"
+    status, answer = exchange(production, raw)
+    assert (status, json.loads(answer)) == (400, {"error": "request header too large"})
+    assert_gunicorn_refused_nothing(production)
+
+
+def test_a_header_line_over_1_kib_gets_a_json_400_from_nginx(production: Production) -> None:
+    raw = b"GET /healthz HTTP/1.1\r\nHost: skill\r\nX-Long: " + b"v" * 1100 + b"\r\nConnection: close\r\n\r\n"
+    status, answer = exchange(production, raw)
+    assert (status, json.loads(answer)) == (400, {"error": "request header too large"})
+    assert_gunicorn_refused_nothing(production)
+
+
+def test_as_many_short_headers_as_nginx_passes_on_are_answered_by_the_app(production: Production) -> None:
+    """nginx cannot count headers, only bound their size; gunicorn's count limit is above what fits."""
+    raw = b"GET /healthz HTTP/1.1\r\nHost: skill\r\nConnection: close\r\n" + b"a:\r\n" * 700 + b"\r\n"
+    status, answer = exchange(production, raw)
+    assert (status, json.loads(answer)) == (200, {"status": "ok"})
+    assert_gunicorn_refused_nothing(production)
+
+
+def test_nginx_drops_idle_upstream_connections_before_gunicorn_does() -> None:
+    """Otherwise gunicorn may close a kept-alive connection just as nginx sends a request on it: a 502."""
+    import runpy
+
+    gunicorn_keepalive = runpy.run_path(str(ROOT / "gunicorn.conf.py"))["keepalive"]
+    config = (ROOT / "deploy" / "nginx" / "nginx.conf").read_text()
+    upstream = re.search(r"upstream skill \{\n(.*?)\n    \}", config, re.DOTALL)
+    assert upstream is not None
+    timeout = re.search(r"^\s*keepalive_timeout (\d+)s;", upstream.group(1), re.MULTILINE)
+    assert timeout is not None, "nginx's default (60 s) outlives gunicorn's keepalive"
+    assert int(timeout.group(1)) < gunicorn_keepalive
