@@ -17,7 +17,6 @@ from skill.web.verification import (
     RequestVerificationError,
     canonical_chain_url,
     check_application_id,
-    check_cert_chain_url,
     check_timestamp,
     default_trust_store,
     envelope_facts,
@@ -41,7 +40,7 @@ from tests.pki import OTHER_SKILL_ID, SKILL_ID, CountingFetcher, envelope, make_
     ],
 )
 def test_chain_url_accepts_amazon_bucket_variants(url: str) -> None:
-    check_cert_chain_url(url)
+    assert canonical_chain_url(url) == "https://s3.amazonaws.com/echo.api/echo-api-cert.pem"
 
 
 @pytest.mark.parametrize(
@@ -108,9 +107,17 @@ def test_chain_url_has_one_canonical_spelling(url: str, canonical: str) -> None:
     ],
 )
 def test_chain_url_refuses(url: str, reason: str) -> None:
+    """Through the verifier, as a request naming the URL: refused before anything is fetched."""
+    fetcher = CountingFetcher()
+    body = envelope()
     with pytest.raises(RequestVerificationError) as refused:
-        check_cert_chain_url(url)
+        if url:
+            make_verifier(fetcher).verify(signed_headers(body, url=url), body)
+        else:  # an empty header is a missing one to the verifier
+            canonical_chain_url(url)
     assert reason in refused.value.reason
+    assert refused.value.kind == "cert_url"
+    assert fetcher.calls == []
 
 
 # --- certificate chain --------------------------------------------------------------------------

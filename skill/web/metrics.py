@@ -53,39 +53,35 @@ FORWARDING_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Real-IP")
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 8.0)
 """Seconds; Alexa gives up at 8."""
 
-REASON_CLASSES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("application_id", ("application id",)),
-    ("timestamp", ("timestamp",)),
-    ("signature", ("does not match",)),
-    ("headers", ("header",)),
-    ("cert_url", ("chain url",)),
-    ("cert_fetch", ("fetch", "download", "larger than allowed", "budget")),
-    ("cert_chain", ("certificate", "signing", "key")),
-    ("body", ("json", "body")),
+REASON_CLASSES: tuple[tuple[str, str], ...] = (
+    ("application_id", "the envelope names another skill, or none"),
+    ("timestamp", "the request is stale or has no timestamp"),
+    ("signature", "Signature-256 does not match the body"),
+    ("headers", "a signature header is missing or malformed"),
+    ("cert_url", "the certificate URL breaks Amazon's rules"),
+    ("cert_fetch", "the certificate could not be fetched, or the fetch budget was spent"),
+    ("cert_chain", "the certificate chain does not validate"),
+    ("body", "the body is not an Alexa envelope"),
 )
-"""(class, words that place a refusal's reason in it), tried in order. The reason itself may quote a
-header or an exception; only its class is counted."""
+"""(class, what it means): the refusal's ``RequestVerificationError.kind``; only the class is counted."""
 OTHER_REASON = "other"
 NO_REASON = "none"
+_CLASSES = frozenset(name for name, _ in REASON_CLASSES)
 
 
-def reason_class(reason: str) -> str:
-    """The class of a refusal's reason, from a closed set (see REASON_CLASSES)."""
-    lowered = reason.lower()
-    for name, words in REASON_CLASSES:
-        if any(word in lowered for word in words):
-            return name
-    return OTHER_REASON
+def reason_class(kind: str) -> str:
+    """The class counted for a refusal of ``kind``, from a closed set (see REASON_CLASSES)."""
+    return kind if kind in _CLASSES else OTHER_REASON
 
 
 REFUSAL_KEY = "tpi.refusal"
 """Where the refused request's reason class waits in its WSGI environ for the timing middleware."""
 
 
-def note_refusal(reason: str) -> None:
-    """Called by the Alexa view when it refuses a request: keeps the reason's class for this request."""
+def note_refusal(kind: str) -> None:
+    """Called by the Alexa view when it refuses a request: keeps the refusal's class for this request."""
     if has_request_context():
-        request.environ[REFUSAL_KEY] = reason_class(reason)
+        request.environ[REFUSAL_KEY] = reason_class(kind)
 
 
 def is_direct_loopback() -> bool:

@@ -50,10 +50,10 @@ def _error(status: int, message: str) -> tuple[Response, int]:
     return jsonify(error=message), status
 
 
-def _refused(refusals: RefusalLog, reason: str) -> tuple[Response, int]:
+def _refused(refusals: RefusalLog, refusal: RequestVerificationError) -> tuple[Response, int]:
     """Verification failures all look the same to the caller; only the log says why (once an interval)."""
-    refusals.record("Alexa request refused", reason)
-    metrics.note_refusal(reason)
+    refusals.record("Alexa request refused", refusal.reason)
+    metrics.note_refusal(refusal.kind)
     return _error(400, "request verification failed")
 
 
@@ -142,7 +142,7 @@ class _AlexaEndpoint(SkillAdapter):  # type: ignore[misc]
         try:
             self._checks.check(request.headers, body, envelope, client_address(request.environ))
         except RequestVerificationError as exc:
-            return _refused(self._refusals, exc.reason)
+            return _refused(self._refusals, exc)
 
         # create_skill()'s skill answers the envelope parsed above (skill.runtime.hosted: no second
         # parse, no per-request rebuild); a skill built elsewhere goes through flask-ask-sdk as before.

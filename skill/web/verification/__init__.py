@@ -14,15 +14,16 @@ from skill.web.verification.envelope import (
     envelope_facts,
     facts_of,
 )
-from skill.web.verification.errors import RequestVerificationError
+from skill.web.verification.errors import KINDS, Kind, RequestVerificationError
 from skill.web.verification.fetching import Fetcher, fetch_url
 from skill.web.verification.refusals import RefusalLog
 from skill.web.verification.trust import default_trust_store, store_from_pem
-from skill.web.verification.urls import canonical_chain_url, check_cert_chain_url
+from skill.web.verification.urls import canonical_chain_url
 from skill.web.verification.verifier import CHAIN_URL_HEADER, SIGNATURE_HEADER, AlexaRequestVerifier, Headers
 
 __all__ = [
     "CHAIN_URL_HEADER",
+    "KINDS",
     "MIN_RSA_BITS",
     "SIGNATURE_HEADER",
     "SIGNING_DOMAIN",
@@ -31,12 +32,12 @@ __all__ = [
     "FetchBudget",
     "Fetcher",
     "Headers",
+    "Kind",
     "RefusalLog",
     "RequestVerificationError",
     "TrustedSigner",
     "canonical_chain_url",
     "check_application_id",
-    "check_cert_chain_url",
     "check_timestamp",
     "default_trust_store",
     "envelope_facts",

@@ -166,13 +166,15 @@ class SignerCache:
             if flight is None:
                 # A signer that verified requests may be re-fetched freely; anything else is "new".
                 if not self._is_known(url) and not self._budget.take(client):
-                    raise RequestVerificationError("certificate fetch budget for new URLs is spent")
+                    raise RequestVerificationError(
+                        "certificate fetch budget for new URLs is spent", "cert_fetch"
+                    )
                 flight = self._flights[url] = _Flight(self._monotonic() + self._wait_seconds)
         if owner:
             return _unwrap(self._fetch(url, now, flight))
         remaining = flight.deadline - self._monotonic()
         if not flight.done.wait(max(remaining, 0.0)) or flight.entry is None:
-            raise RequestVerificationError("certificate chain fetch timed out")
+            raise RequestVerificationError("certificate chain fetch timed out", "cert_fetch")
         return _unwrap(flight.entry)
 
     def _is_known(self, url: str) -> bool:
@@ -197,9 +199,11 @@ class SignerCache:
             signer = self._load(url, now)
             entry = _Entry(signer, None, signer.not_after)
         except RequestVerificationError as exc:
+            if exc.kind == "other":  # a fetcher written elsewhere: whatever failed, the fetch did
+                exc = RequestVerificationError(exc.reason, "cert_fetch")
             entry = _Entry(None, exc, now + FAILURE_TTL)
         except Exception as exc:  # a bug in a fetcher must not strand the waiters
-            error = RequestVerificationError(f"certificate fetch raised {type(exc).__name__}")
+            error = RequestVerificationError(f"certificate fetch raised {type(exc).__name__}", "cert_fetch")
             entry = _Entry(None, error, now + FAILURE_TTL)
         with self._lock:
             self._flights.pop(url, None)
@@ -232,6 +236,6 @@ class SignerCache:
 
 def _unwrap(entry: _Entry) -> TrustedSigner:
     if entry.error is not None:
-        raise RequestVerificationError(entry.error.reason)
+        raise RequestVerificationError(entry.error.reason, entry.error.kind)
     assert entry.signer is not None
     return entry.signer

@@ -67,7 +67,7 @@ def trusted_signer(pem: bytes, store: Store, now: dt.datetime) -> TrustedSigner:
     try:
         certs = x509.load_pem_x509_certificates(pem)
     except ValueError:
-        raise RequestVerificationError("certificate chain is not valid PEM") from None
+        raise RequestVerificationError("certificate chain is not valid PEM", "cert_chain") from None
     leaf, intermediates = certs[0], certs[1:]
     verifier = (
         PolicyBuilder()
@@ -80,14 +80,20 @@ def trusted_signer(pem: bytes, store: Store, now: dt.datetime) -> TrustedSigner:
     try:
         path = verifier.verify(leaf, intermediates)
     except VerificationError as exc:
-        raise RequestVerificationError(f"certificate chain does not validate: {str(exc)[:200]}") from None
+        raise RequestVerificationError(
+            f"certificate chain does not validate: {str(exc)[:200]}", "cert_chain"
+        ) from None
     if not _has_literal_san(leaf):
-        raise RequestVerificationError(f"signing certificate SAN does not contain {SIGNING_DOMAIN}")
+        raise RequestVerificationError(
+            f"signing certificate SAN does not contain {SIGNING_DOMAIN}", "cert_chain"
+        )
     key = leaf.public_key()
     if not isinstance(key, RSAPublicKey):
-        raise RequestVerificationError("signing certificate key is not RSA")
+        raise RequestVerificationError("signing certificate key is not RSA", "cert_chain")
     if key.key_size < MIN_RSA_BITS:
-        raise RequestVerificationError(f"signing certificate key is shorter than {MIN_RSA_BITS} bits")
+        raise RequestVerificationError(
+            f"signing certificate key is shorter than {MIN_RSA_BITS} bits", "cert_chain"
+        )
     return TrustedSigner(
         public_key=key,
         not_before=max(cert.not_valid_before_utc for cert in path),

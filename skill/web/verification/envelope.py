@@ -58,23 +58,23 @@ def envelope_facts(body: bytes) -> EnvelopeFacts:
     try:
         envelope = json.loads(body)
     except (ValueError, RecursionError):
-        raise RequestVerificationError("body is not JSON") from None
+        raise RequestVerificationError("body is not JSON", "body") from None
     if not isinstance(envelope, dict):
-        raise RequestVerificationError("body is not a JSON object")
+        raise RequestVerificationError("body is not a JSON object", "body")
     return facts_of(envelope)
 
 
 def check_timestamp(timestamp: dt.datetime | None, now: dt.datetime) -> None:
     """Refuse replays: Amazon requires the request to be at most 150 seconds from our clock."""
     if timestamp is None:
-        raise RequestVerificationError("request timestamp is missing or not ISO 8601")
+        raise RequestVerificationError("request timestamp is missing or not ISO 8601", "timestamp")
     if abs(now - timestamp) > TOLERANCE:
-        raise RequestVerificationError("request timestamp is outside the allowed window")
+        raise RequestVerificationError("request timestamp is outside the allowed window", "timestamp")
 
 
 def check_application_id(application_ids: tuple[str, ...], skill_id: str) -> None:
     """Every application ID the envelope names must be ours, and it must name at least one."""
     if not application_ids:
-        raise RequestVerificationError("request names no application ID")
+        raise RequestVerificationError("request names no application ID", "application_id")
     if any(app_id != skill_id for app_id in application_ids):
-        raise RequestVerificationError("request application ID is not this skill's")
+        raise RequestVerificationError("request application ID is not this skill's", "application_id")

@@ -52,7 +52,7 @@ class _Deadline:
         """Seconds left, or ``RequestVerificationError`` once there are none."""
         left = self._at - time.monotonic()
         if left <= 0:
-            raise RequestVerificationError(TIMED_OUT)
+            raise RequestVerificationError(TIMED_OUT, "cert_fetch")
         return left
 
 
@@ -94,18 +94,22 @@ def fetch_url(
     except RequestVerificationError:
         raise
     except TimeoutError:  # socket.timeout, ssl's handshake timeout, a lookup that did not finish
-        raise RequestVerificationError(TIMED_OUT) from None
+        raise RequestVerificationError(TIMED_OUT, "cert_fetch") from None
     except h11.ProtocolError:
-        raise RequestVerificationError("certificate chain fetch got a malformed HTTP answer") from None
+        raise RequestVerificationError(
+            "certificate chain fetch got a malformed HTTP answer", "cert_fetch"
+        ) from None
     except (OSError, ValueError) as exc:
         # Refused connections, resets, TLS failures and lookup failures all end here.
-        raise RequestVerificationError(f"certificate chain fetch failed: {type(exc).__name__}") from None
+        raise RequestVerificationError(
+            f"certificate chain fetch failed: {type(exc).__name__}", "cert_fetch"
+        ) from None
 
 
 def _fetch(url: str, deadline: _Deadline, max_bytes: int, resolve: Resolver) -> bytes:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise RequestVerificationError("certificate chain URL cannot be fetched")
+        raise RequestVerificationError("certificate chain URL cannot be fetched", "cert_fetch")
     host = parts.hostname
     default_port = 443 if parts.scheme == "https" else 80
     port = parts.port or default_port
@@ -160,17 +164,21 @@ def _read_response(sock: socket.socket, conn: h11.Connection, deadline: _Deadlin
             conn.receive_data(sock.recv(_CHUNK))
         elif isinstance(event, h11.Response):
             if event.status_code != 200:
-                raise RequestVerificationError(f"certificate chain fetch answered HTTP {event.status_code}")
+                raise RequestVerificationError(
+                    f"certificate chain fetch answered HTTP {event.status_code}", "cert_fetch"
+                )
             declared = dict(event.headers).get(b"content-length", b"")
             if declared.isdigit() and int(declared) > max_bytes:
-                raise RequestVerificationError("certificate chain is larger than allowed")
+                raise RequestVerificationError("certificate chain is larger than allowed", "cert_fetch")
         elif isinstance(event, h11.Data):
             size += len(event.data)
             if size > max_bytes:
-                raise RequestVerificationError("certificate chain is larger than allowed")
+                raise RequestVerificationError("certificate chain is larger than allowed", "cert_fetch")
             chunks.append(bytes(event.data))
         elif isinstance(event, h11.EndOfMessage):
             return b"".join(chunks)
         elif isinstance(event, h11.ConnectionClosed):
-            raise RequestVerificationError("certificate chain fetch ended before the whole answer")
+            raise RequestVerificationError(
+                "certificate chain fetch ended before the whole answer", "cert_fetch"
+            )
         # InformationalResponse (1xx): read on.

@@ -26,14 +26,9 @@ class _Refused(ValueError):
     """Internal: why a URL breaks the rules (becomes ``RequestVerificationError``)."""
 
 
-def check_cert_chain_url(url: str) -> None:
-    """Refuse any URL that could make us fetch a certificate from somewhere other than Amazon's bucket."""
-    canonical_chain_url(url)
-
-
 def canonical_chain_url(url: str) -> str:
     """The one spelling of ``url`` that is fetched and cached, or ``RequestVerificationError`` saying why
-    the URL breaks Amazon's rules.
+    the URL breaks Amazon's rules (any URL that could make us fetch from outside Amazon's bucket).
 
     Scheme and host compare case-insensitively and the default port is dropped; the path compares
     case-sensitively after percent-encoded unreserved characters are decoded and dot segments are
@@ -42,7 +37,7 @@ def canonical_chain_url(url: str) -> str:
     """
     canonical = _canonical_or_reason(url)
     if not canonical.startswith("https://"):
-        raise RequestVerificationError(canonical)
+        raise RequestVerificationError(canonical, "cert_url")
     return canonical
 
 
@@ -53,12 +48,6 @@ def _canonical_or_reason(url: str) -> str:
         return _canonical(url)
     except _Refused as refused:
         return str(refused)
-
-
-def url_problem(url: str) -> str | None:
-    """Why ``url`` breaks the rules, or None."""
-    canonical = _canonical_or_reason(url)
-    return None if canonical.startswith("https://") else canonical
 
 
 def _canonical(url: str) -> str:

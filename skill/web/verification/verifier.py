@@ -106,15 +106,15 @@ class AlexaRequestVerifier:
         url = header(headers, CHAIN_URL_HEADER)
         encoded = header(headers, SIGNATURE_HEADER)
         if not url:
-            raise RequestVerificationError(f"{CHAIN_URL_HEADER} header is missing")
+            raise RequestVerificationError(f"{CHAIN_URL_HEADER} header is missing", "headers")
         if not encoded:
-            raise RequestVerificationError(f"{SIGNATURE_HEADER} header is missing")
+            raise RequestVerificationError(f"{SIGNATURE_HEADER} header is missing", "headers")
         if len(encoded) > _MAX_SIGNATURE_HEADER:
-            raise RequestVerificationError(f"{SIGNATURE_HEADER} header is too long")
+            raise RequestVerificationError(f"{SIGNATURE_HEADER} header is too long", "headers")
         try:
             signature = base64.b64decode(encoded.strip(), validate=True)
         except (binascii.Error, ValueError):
-            raise RequestVerificationError(f"{SIGNATURE_HEADER} header is not base64") from None
+            raise RequestVerificationError(f"{SIGNATURE_HEADER} header is not base64", "headers") from None
         url = canonical_chain_url(url)  # what is fetched and cached: one entry however it is spelt
 
         if facts is None:
@@ -126,9 +126,9 @@ class AlexaRequestVerifier:
 
         signer = self._signers.get(url, now, client)
         if not signer.not_before <= now <= signer.not_after:
-            raise RequestVerificationError("signing certificate is not valid now")
+            raise RequestVerificationError("signing certificate is not valid now", "cert_chain")
         try:
             signer.public_key.verify(signature, body, _PADDING, _DIGEST)
         except InvalidSignature:
-            raise RequestVerificationError("Signature-256 does not match the body") from None
+            raise RequestVerificationError("Signature-256 does not match the body", "signature") from None
         self._signers.mark_used(url)
