@@ -169,3 +169,56 @@ def test_a_unix_socket_from_gunicorn_conf_is_its_users_alone(tmp_path: Path) -> 
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def _every_kind_of_request() -> dict[str, dict[str, object]]:
+    """One envelope per code path a patient can reach, including those that import lazily (a re-ask's
+    dialog directive, the screen, CanFulfill): a worker that dropped root may not read what it imports."""
+    from skill.tools import envelopes
+    from skill.tools.envelopes import Session, SlotFill
+
+    def wrapped(request: dict[str, object], screen: bool = False) -> dict[str, object]:
+        return envelopes.envelope(request, session=Session(), screen=screen, skill_id=pki.SKILL_ID)
+
+    def body_part(fill: SlotFill) -> dict[str, object]:
+        return wrapped(envelopes.intent("BodyPartIntent", {"bodyPart": fill}))
+
+    can_fulfill = envelopes.intent("TreatedMusclesIntent")
+    can_fulfill["type"] = "CanFulfillIntentRequest"
+    return {
+        "launch": wrapped(envelopes.launch()),
+        "topic on a screen": wrapped(envelopes.intent("TreatedMusclesIntent"), screen=True),
+        "body part": wrapped(
+            envelopes.intent("BodyPartIntent", {"bodyPart": SlotFill("neck", "neck", "neck")})
+        ),
+        "unheard body part (re-ask)": wrapped(
+            envelopes.intent("BodyPartIntent", {"bodyPart": SlotFill(None)})
+        ),
+        "unlisted body part": body_part(SlotFill("knee")),
+        "screen touch": wrapped(envelopes.user_event(["topic", "benefits"]), screen=True),
+        "help": wrapped(envelopes.intent("AMAZON.HelpIntent", locale="en-GB")),
+        "fallback": wrapped(envelopes.intent("AMAZON.FallbackIntent", locale="en-IN")),
+        "slower": wrapped(envelopes.intent("SpeakSlowerIntent", locale="en-AU")),
+        "can fulfill": wrapped(can_fulfill),
+        "session ended": wrapped(envelopes.session_ended()),
+    }
+
+
+@as_root
+def test_the_service_users_workers_answer_every_kind_of_request(
+    production: Production, signing: pki.SigningChain
+) -> None:
+    import json
+
+    from skill.runtime.content import load_content
+
+    apology = load_content().phrases["error"]
+    for kind, event in _every_kind_of_request().items():
+        body = json.dumps(event).encode()
+        headers = {"Content-Type": "application/json", **pki.signed_headers(body, signing)}
+        status, reply = post(production, body, headers)
+        assert status == 200, (kind, reply[:300])
+        answer = json.loads(reply)
+        if kind not in ("can fulfill", "session ended"):
+            speech = answer["response"]["outputSpeech"]["ssml"]
+            assert speech.count(" ") > 2 and apology not in speech, (kind, speech)
