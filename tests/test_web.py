@@ -283,6 +283,16 @@ def test_signed_request_type_unknown_to_the_sdk_gets_an_empty_response(client: F
     assert response.get_json() == EMPTY_RESPONSE
 
 
+def test_a_stream_of_signed_unknown_request_types_logs_at_most_once_a_minute(
+    client: FlaskClient, caplog: LogCapture
+) -> None:
+    body = envelope(request_type="Some.FutureRequest")
+    with caplog.at_level(logging.WARNING):
+        for _ in range(20):
+            assert post(client, body, signed_headers(body)).status_code == 200
+    assert len([r for r in caplog.records if "cannot deserialize" in r.getMessage()]) <= 1
+
+
 def test_unsigned_request_type_unknown_to_the_sdk_is_refused(client: FlaskClient, caplog: LogCapture) -> None:
     body = envelope(request_type="Some.FutureRequest")
     assert_refused(post(client, body, {}), caplog, "header is missing")

@@ -27,6 +27,7 @@ from flask_ask_sdk.skill_adapter import (
 )
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from skill.runtime.throttle import ThrottledLog
 from skill.web import metrics
 from skill.web.clients import client_address
 from skill.web.verification import (
@@ -39,6 +40,7 @@ from skill.web.verification import (
 )
 
 logger = logging.getLogger(__name__)
+_unreadable_log = ThrottledLog(logger)  # genuine, yet possibly on every request of a new type
 
 MAX_BODY_BYTES = 128 * 1024
 """Real Alexa envelopes are a few KiB; anything far larger is refused with 413 before it is parsed."""
@@ -158,7 +160,7 @@ class _AlexaEndpoint(SkillAdapter):  # type: ignore[misc]
             # A request type newer than the installed SDK, say: genuine, so answer it, emptily.
             if not self._checks.signature_checked:
                 return _bad_envelope(self._refusals, "ask-sdk cannot deserialize the envelope")
-            logger.warning("Verified request ask-sdk cannot deserialize; answering with an empty response")
+            _unreadable_log.log("Verified request ask-sdk cannot deserialize; answered with nothing to say")
             return jsonify(EMPTY_RESPONSE)
         except Exception as exc:
             # Types only: a handler's message could quote what the user said.
