@@ -7,10 +7,9 @@ import signal
 import socket
 import subprocess
 import tempfile
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
@@ -22,6 +21,7 @@ from tests.cli_process import (
     serving,
     tpi_skill,
 )
+from tests.helpers_server import http_server
 
 QUESTION = "which muscles are treated"
 
@@ -42,15 +42,8 @@ def answering(status: int, body: bytes, content_type: str = "text/html") -> Iter
         def log_message(self, *_: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    with http_server(Handler) as base:
+        yield f"{base}/"
 
 
 @pytest.mark.parametrize("command", [["ask", QUESTION], ["chat"]])

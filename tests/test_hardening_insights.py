@@ -8,29 +8,14 @@ to the second, which records what it receives.
 from __future__ import annotations
 
 import http.server
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 
 from skill.tools.insights.counts import InsightsError
 from skill.tools.insights.sources import fetch_metrics
+from tests.helpers_server import http_server
 
 TOKEN = "a-secret-token-0123456789"
-
-
-@contextmanager
-def serving(handler: type[http.server.BaseHTTPRequestHandler]) -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
 
 
 @pytest.mark.parametrize("code", [301, 302, 303, 307, 308])
@@ -48,7 +33,7 @@ def test_a_redirect_is_refused_in_one_line_and_the_token_goes_nowhere(code: int)
         def log_message(self, format: str, *args: object) -> None:
             del format, args
 
-    with serving(Collector) as elsewhere:
+    with http_server(Collector) as elsewhere:
 
         class Redirector(http.server.BaseHTTPRequestHandler):
             def do_GET(self) -> None:
@@ -60,7 +45,7 @@ def test_a_redirect_is_refused_in_one_line_and_the_token_goes_nowhere(code: int)
             def log_message(self, format: str, *args: object) -> None:
                 del format, args
 
-        with serving(Redirector) as metrics, pytest.raises(InsightsError) as refused:
+        with http_server(Redirector) as metrics, pytest.raises(InsightsError) as refused:
             fetch_metrics(f"{metrics}/metrics", TOKEN, timeout=5)
     message = str(refused.value)
     assert "\n" not in message and f"HTTP {code}" in message and "redirect" in message

@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlsplit
 
 import pytest
@@ -22,6 +22,7 @@ from skill.web.service import create_app
 from skill.web.verification import RequestVerificationError, fetch_url
 from skill.web.verification.fetching import AddressInfo
 from tests import pki
+from tests.helpers_server import http_server
 from tests.pki import SKILL_ID, envelope, make_verifier, signed_headers
 
 DEADLINE = 0.5
@@ -117,22 +118,10 @@ class _Handler(BaseHTTPRequestHandler):
         COMPLETIONS.done(name)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-
-
 @pytest.fixture(scope="module")
 def local_base() -> Iterator[str]:
-    server = _Server(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with http_server(_Handler) as base:
+        yield base
 
 
 class LoopbackFetcher:
