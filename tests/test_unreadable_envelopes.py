@@ -126,6 +126,13 @@ def assert_spoken_fallback(answer: dict[str, Any], event: dict[str, Any]) -> Non
     if event["session"]["attributes"].get("rate") == 0:
         assert f'<prosody rate="{SLOWEST}">' in response["outputSpeech"]["ssml"]
     assert answer["userAgent"].startswith("ask-python/")
+    # A screen shows the same reply, not the answer before it; a speaker gets no screen at all.
+    screens = [d for d in response.get("directives") or [] if d["type"].startswith("Alexa.Presentation.APL")]
+    if "Alexa.Presentation.APL" in event["context"]["System"]["device"]["supportedInterfaces"]:
+        (screen,) = screens
+        assert fallback.speech[:40] in json.dumps(screen["datasources"])
+    else:
+        assert not screens
     json.dumps(answer)
 
 

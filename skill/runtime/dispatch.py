@@ -48,6 +48,7 @@ SPOKEN_REQUESTS = frozenset({"LaunchRequest", "IntentRequest", "Alexa.Presentati
 """Requests someone is waiting to hear an answer to: never answered with silence."""
 
 _unreadable = ThrottledLog(log)
+APL_INTERFACE = "Alexa.Presentation.APL"
 """Every such request would log the same line: at most one an interval, with a count."""
 
 
@@ -204,8 +205,10 @@ class Dispatcher:
         attributes = _get(session, "attributes")
         attributes = _copy(attributes) if type(attributes) is dict else {}
         count_unread(request.get("locale"))
+        interfaces = _get(event, "context", "System", "device", "supportedInterfaces")
+        screen = type(interfaces) is dict and APL_INTERFACE in interfaces
         reply = ResponseEnvelope(
-            response=say_only(fallback_answer(load_content()), attributes, request.get("locale")),
+            response=say_only(fallback_answer(load_content()), attributes, request.get("locale"), screen),
             version=RESPONSE_FORMAT_VERSION,
             session_attributes=attributes if type(session) is dict else None,
             user_agent=UserAgentManager.get_user_agent(),

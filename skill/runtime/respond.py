@@ -85,13 +85,17 @@ def respond(handler_input: HandlerInput, answer: Answer) -> Response:
     return builder.response
 
 
-def say_only(answer: Answer, attributes: object, locale: object) -> Response:
-    """`answer` spoken at the rate `attributes` (a session's, unread by ask-sdk) keep, without a screen
-    and without changing them: for a request no handler could be given."""
+def say_only(answer: Answer, attributes: object, locale: object, screen: bool = False) -> Response:
+    """`answer` spoken at the rate `attributes` (a session's, unread by ask-sdk) keep, without changing
+    them: for a request no handler could be given. With `screen`, the answer replaces what the screen
+    showed, so the words on it never contradict what was just said."""
     content = load_content()
     state = SessionState(attributes if isinstance(attributes, dict) else {})
     builder = ResponseFactory()
-    _say(builder, content, answer, locale if isinstance(locale, str) else None, current_rate(content, state))
+    chosen = locale if isinstance(locale, str) else None
+    _say(builder, content, answer, chosen, current_rate(content, state))
+    if screen and not answer.end_session:
+        builder.add_directive(apl.render_directive(content, answer, chosen))
     return builder.response
 
 
