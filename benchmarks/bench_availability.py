@@ -28,8 +28,6 @@ import datetime as dt
 import http.client
 import json
 import os
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -38,15 +36,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from bench_server import free_port, wait_until_healthy  # benchmarks/ is on the path: run as a script
+from bench_server import gunicorn  # benchmarks/ is on the path: run as a script
+from revisions import exported_tree
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
 OLD_COMMIT = "ed5c806"
-GENUINE_PATH = "/echo.api/echo-api-cert-bench.pem"
-CHAIN_URL = "https://s3.amazonaws.com" + GENUINE_PATH
 GENUINE_EVERY_S = 0.1
 GENUINE_TIMEOUT_S = 5.0
 FETCH_LATENCY_S = 0.1
@@ -63,7 +61,6 @@ def app_from_env() -> Any:
     Imports only what both the old and the new code provide, so one module serves either.
     """
     import posixpath
-    from urllib.parse import urlsplit
 
     from cryptography import x509
     from cryptography.x509.verification import Store
@@ -75,12 +72,13 @@ def app_from_env() -> Any:
     chain = Path(os.environ["BENCH_CHAIN_PEM"]).read_bytes()
 
     fetch_log = os.environ["BENCH_FETCH_LOG"]
+    genuine_path = os.environ["BENCH_CHAIN_PATH"]
 
     def s3(url: str) -> bytes:
         with open(fetch_log, "ab") as log:  # one byte per fetch, from every worker (O_APPEND)
             log.write(b".")
         time.sleep(FETCH_LATENCY_S)
-        if posixpath.normpath(urlsplit(url).path) == GENUINE_PATH:
+        if posixpath.normpath(urlsplit(url).path) == genuine_path:
             return chain
         raise RequestVerificationError("certificate chain fetch answered HTTP 403")
 
@@ -101,22 +99,9 @@ class Server:
 @contextlib.contextmanager
 def bare_gunicorn(tree: Path, env: dict[str, str]) -> Iterator[Server]:
     """``gunicorn -c <tree>/gunicorn.conf.py`` alone, importing ``skill`` from ``tree``."""
-    port = free_port()
-    full_env = {**os.environ, "LOG_LEVEL": "critical", **env, "BIND": f"127.0.0.1:{port}"}
-    command = [sys.executable, "-m", "gunicorn", "-c", str(tree / "gunicorn.conf.py")]
-    command += ["--chdir", str(tree), "--pythonpath", f"{tree},{HERE}", "bench_availability:app_from_env()"]
-    with tempfile.TemporaryFile() as log:
-        proc = subprocess.Popen(command, cwd=tree, env=full_env, stdout=subprocess.DEVNULL, stderr=log)
-        try:
-            wait_until_healthy(proc, port, log)
-            yield Server("gunicorn alone", port)
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    app = "bench_availability:app_from_env()"
+    with gunicorn({"LOG_LEVEL": "critical", **env}, app, root=tree) as (port, _):
+        yield Server("gunicorn alone", port)
 
 
 @contextlib.contextmanager
@@ -127,15 +112,6 @@ def production(env: dict[str, str]) -> Iterator[Server]:
         {**env, "PYTHONPATH": str(HERE)}, app="bench_availability:app_from_env()"
     ) as prod:
         yield Server("nginx + gunicorn", prod.port)
-
-
-@contextlib.contextmanager
-def old_tree() -> Iterator[Path]:
-    """The checkout as of ``OLD_COMMIT``, unpacked from git into a temporary folder."""
-    with tempfile.TemporaryDirectory(prefix="tpi-old-") as folder:
-        archive = subprocess.run(["git", "archive", OLD_COMMIT], cwd=ROOT, capture_output=True, check=True)
-        subprocess.run(["tar", "-x", "-C", folder], input=archive.stdout, check=True)
-        yield Path(folder)
 
 
 # --- genuine traffic ----------------------------------------------------------------------------------
@@ -163,40 +139,43 @@ class Latencies:
 
 
 class Signer:
+    """Genuine requests signed with bench_pki's chain (valid now), and forged ones naming other URLs.
+
+    Imports the tests' CA only here, in the benchmark's process: the server imports this module too.
+    """
+
     def __init__(self) -> None:
+        import bench_pki
+
         from tests import pki
 
-        self.pki = pki
-        self.chain = pki.chain_valid_around(dt.datetime.now(dt.UTC))
+        self.pki, self.bench = pki, bench_pki.mint()
+        self.chain_url = bench_pki.CHAIN_URL
+        self.chain_path = urlsplit(self.chain_url).path
 
     def genuine(self) -> tuple[bytes, dict[str, str]]:
         body = self.pki.envelope(timestamp=dt.datetime.now(dt.UTC).replace(microsecond=0))
-        return body, {
-            "Content-Type": "application/json",
-            **self.pki.signed_headers(body, self.chain, CHAIN_URL),
-        }
+        return body, self.bench.headers(body)
 
     def forged(self, index: int) -> tuple[bytes, dict[str, str]]:
         body = self.pki.envelope(timestamp=dt.datetime.now(dt.UTC).replace(microsecond=0))
         url = [
             f"https://s3.amazonaws.com/echo.api/forged-{index}.pem",
-            f"{CHAIN_URL}?n={index}",
-            f"https://s3.amazonaws.com/echo.api/{index}/..{GENUINE_PATH.removeprefix('/echo.api')}",
+            f"{self.chain_url}?n={index}",
+            f"https://s3.amazonaws.com/echo.api/{index}/..{self.chain_path.removeprefix('/echo.api')}",
         ][index % 3]
         headers = {"SignatureCertChainUrl": url, "Signature-256": self.pki.unknown_root_chain().sign(body)}
         return body, {"Content-Type": "application/json", **headers}
 
     def write(self, folder: Path) -> dict[str, str]:
-        from cryptography.hazmat.primitives import serialization
-
-        root, chain = folder / "root.pem", folder / "chain.pem"
-        root.write_bytes(self.pki.root().cert.public_bytes(serialization.Encoding.PEM))
-        chain.write_bytes(self.chain.pem)
+        """The PEM files and fetch log for the servers, as the environment ``app_from_env`` reads."""
+        root, chain = self.bench.write(folder)
         fetches = folder / "fetches"
         fetches.touch()
         return {
             "BENCH_ROOT_PEM": str(root),
             "BENCH_CHAIN_PEM": str(chain),
+            "BENCH_CHAIN_PATH": self.chain_path,
             "BENCH_SKILL_ID": self.pki.SKILL_ID,
             "BENCH_FETCH_LOG": str(fetches),
         }
@@ -398,7 +377,8 @@ def main() -> int:
     signer = Signer()
     header = ["setup", "attack", "genuine p50", "genuine p99", "genuine max", "failed", "attack detail"]
     rows: list[list[str]] = []
-    with tempfile.TemporaryDirectory(prefix="tpi-avail-") as folder, old_tree() as old:
+    old_code = exported_tree(OLD_COMMIT, "tpi-old-")
+    with tempfile.TemporaryDirectory(prefix="tpi-avail-") as folder, old_code as old:
         env = signer.write(Path(folder))
         setups: list[tuple[str, Callable[[], contextlib.AbstractContextManager[Server]]]] = [
             ("before: gunicorn alone, old code", lambda: bare_gunicorn(old, env)),

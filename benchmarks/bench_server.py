@@ -49,13 +49,19 @@ def worker_stats(master: int) -> dict[int, list[str]]:
 
 
 def wait_until_healthy(
-    proc: subprocess.Popen[bytes], port: int, log: IO[bytes], timeout: float = START_TIMEOUT_S
+    proc: subprocess.Popen[bytes],
+    port: int,
+    log: IO[bytes],
+    timeout: float = START_TIMEOUT_S,
+    *,
+    what: str = "gunicorn",
 ) -> None:
+    """Poll ``/healthz`` until it answers 200; raise, with ``log``, if ``what`` exits or never answers."""
     deadline = time.monotonic() + timeout
     while True:
         if proc.poll() is not None:
             log.seek(0)
-            raise RuntimeError(f"gunicorn exited: {log.read().decode(errors='replace')}")
+            raise RuntimeError(f"{what} exited: {log.read().decode(errors='replace')}")
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
             conn.request("GET", "/healthz")
@@ -65,7 +71,7 @@ def wait_until_healthy(
         except OSError:
             pass
         if time.monotonic() > deadline:
-            raise RuntimeError(f"gunicorn did not start within {timeout:.0f} s")
+            raise RuntimeError(f"{what} did not start within {timeout:.0f} s")
         time.sleep(0.1)
 
 
@@ -77,6 +83,7 @@ def gunicorn(
     *,
     under: Sequence[str] = (),
     start_timeout: float = START_TIMEOUT_S,
+    root: Path = ROOT,
 ) -> Iterator[tuple[int, int]]:
     """Serve `app` (a WSGI "module:name") with `env` added (BENCH_* settings, WEB_CONCURRENCY...).
 
@@ -85,17 +92,20 @@ def gunicorn(
     stderr (its error log) goes to `log` when given, so the caller can read it after the block; otherwise
     to a temporary file, shown if gunicorn exits before it is healthy. The access log is discarded.
     `under` runs the server inside another program (valgrind, for one), with gunicorn's worker timeout
-    lifted: a worker slowed that much would otherwise be killed as stuck.
+    lifted: a worker slowed that much would otherwise be killed as stuck. `root` is the checkout whose
+    gunicorn.conf.py and `skill` package are used (another revision's exported tree, say).
     """
     port = free_port()
     inherited = {name: value for name, value in os.environ.items() if name != "ALEXA_SKILL_ID"}
     full_env = {**inherited, "LOG_LEVEL": "warning", **env, "BIND": f"127.0.0.1:{port}"}
-    command = [*under, sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py")]
-    command += ["--pythonpath", str(HERE), *(["--timeout", "0"] if under else []), app]
+    command = [*under, sys.executable, "-m", "gunicorn", "-c", str(root / "gunicorn.conf.py")]
+    pythonpath = str(HERE) if root == ROOT else f"{root},{HERE}"  # `root` before an installed `skill`
+    command += ["--chdir", str(root)] if root != ROOT else []
+    command += ["--pythonpath", pythonpath, *(["--timeout", "0"] if under else []), app]
     # The log goes to a file, not a pipe: a pipe nobody reads fills up and stalls the workers.
     with contextlib.ExitStack() as stack:
         out = log if log is not None else stack.enter_context(tempfile.TemporaryFile())
-        proc = subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=out)
+        proc = subprocess.Popen(command, cwd=root, env=full_env, stdout=subprocess.DEVNULL, stderr=out)
         try:
             wait_until_healthy(proc, port, out, start_timeout)
             yield port, proc.pid
