@@ -22,16 +22,15 @@ import os
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench_server import free_port  # benchmarks/ is on the path: run as a script
+from bench_server import free_port, wait_until_healthy  # benchmarks/ is on the path: run as a script
+from revisions import exported_tree
 
 ROOT = Path(__file__).resolve().parent.parent
 BEFORE = "ed5c806dbf51c3995abbe9bfecb92015713d5a18"
@@ -59,17 +58,6 @@ class Command:
     cold: bool = False  # every run with an empty cache folder
     before: list[float] = field(default_factory=list)
     after: list[float] = field(default_factory=list)
-
-
-def export(revision: str, into: Path, name: str) -> Path:
-    """The tree at `revision`, as files (no checkout, nothing in this working tree touched)."""
-    archive = into / f"{name}.tar"
-    with archive.open("wb") as out:
-        subprocess.run(["git", "-C", str(ROOT), "archive", revision], stdout=out, check=True)
-    tree = into / name
-    with tarfile.open(archive) as tar:
-        tar.extractall(tree, filter="data")
-    return tree
 
 
 def cache_env(tree: Path, scratch: Path, cold: bool = False) -> dict[str, str]:
@@ -122,24 +110,19 @@ def imported(tree: Path, argv: Sequence[str], scratch: Path) -> set[str]:
 def server() -> Iterator[str]:
     """This checkout's skill behind `serve --no-verify`, for the `ask --url` row (both sides talk to it)."""
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "skill.tools.cli", "serve", "--no-verify", "--port", str(port)],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        for _ in range(100):
-            try:
-                with urllib.request.urlopen(f"{url}healthz", timeout=1):
-                    break
-            except OSError:
-                time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "skill.tools.cli", "serve", "--no-verify", "--port", str(port)],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+        try:
+            wait_until_healthy(process, port, log, what="tpi-skill serve")
+            yield f"http://127.0.0.1:{port}/"
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
 
 
 def table(commands: Sequence[Command], rounds: int, before: str, after: str | None) -> str:
@@ -167,10 +150,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--after", help="a revision to measure instead of this working tree")
     parser.add_argument("--rounds", type=int, default=9)
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory() as folder, server() as url:
-        scratch = Path(folder)
-        before = export(args.before, scratch, "before")
-        after = export(args.after, scratch, "after") if args.after else ROOT
+    with ExitStack() as stack:
+        scratch = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        url = stack.enter_context(server())
+        before = stack.enter_context(exported_tree(args.before, "tpi-before-"))
+        after = stack.enter_context(exported_tree(args.after, "tpi-after-")) if args.after else ROOT
         commands = [
             Command("`ask` (in-process)", ["ask", QUESTION]),
             Command("first `ask` after an edit (empty cache)", ["ask", QUESTION], cold=True),
