@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterator
 
 import pytest
 from ask_sdk_core.skill import CustomSkill
@@ -33,3 +34,10 @@ def talk(skill: CustomSkill) -> Callable[..., Conversation]:
         return Conversation(skill=skill, locale=locale, screen=screen)
 
     return start
+
+
+@pytest.fixture
+def every_log_record(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    """caplog at DEBUG on the root logger: a privacy check must see every line, not only WARNING and up."""
+    with caplog.at_level(logging.DEBUG):
+        yield caplog

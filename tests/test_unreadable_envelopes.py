@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import json
-import logging
 import os
 from collections.abc import Callable, Iterator
 from types import ModuleType
@@ -31,6 +30,7 @@ from skill.tools import envelopes
 from skill.tools.lambda_package import load_handler_module
 from skill.web.service import create_app
 from tests import pki
+from tests.fakes import Clock
 from tests.speech_text import spoken_text
 
 ATTRIBUTES = {"rate": 0, "topic": "muscles", "last": {"speech": "Hello.", "title": "T", "card": "c"}}
@@ -96,14 +96,6 @@ def counted() -> Iterator[list[TurnKey]]:
     previous = usage.set_sink(seen.append)
     yield seen
     usage.set_sink(previous)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -186,16 +178,17 @@ def test_an_unreadable_request_for_another_skill_is_still_refused(lambda_module:
 
 
 def test_unreadable_requests_are_logged_once_an_interval_with_a_count(
-    lambda_module: ModuleType, caplog: pytest.LogCaptureFixture, clock: Clock
+    lambda_module: ModuleType, every_log_record: pytest.LogCaptureFixture, clock: Clock
 ) -> None:
-    """A new ask-sdk-model value arrives on every request at once: the log gets one line a minute."""
-    with caplog.at_level(logging.INFO, logger=dispatch.log.name):
-        for _ in range(3):
-            lambda_module.lambda_handler(slot_status_unknown_to_the_sdk(), None)
-        clock.now += 59
+    """A new ask-sdk-model value arrives on every request at once: the log gets one line a minute, and
+    no line at any level names the user or the unreadable value."""
+    caplog = every_log_record
+    for _ in range(3):
         lambda_module.lambda_handler(slot_status_unknown_to_the_sdk(), None)
-        clock.now += 2
-        lambda_module.lambda_handler(slot_status_unknown_to_the_sdk(), None)
+    clock.now += 59
+    lambda_module.lambda_handler(slot_status_unknown_to_the_sdk(), None)
+    clock.now += 2
+    lambda_module.lambda_handler(slot_status_unknown_to_the_sdk(), None)
     lines = [record.getMessage() for record in caplog.records if record.name == dispatch.log.name]
     assert lines == [
         "ask-sdk cannot read a request of type IntentRequest; answering with the fallback",

@@ -4,11 +4,9 @@ picture, and junk requests cannot create new label values (so no unbounded serie
 from __future__ import annotations
 
 import json
-import logging
 import os
 import random
 import string
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -81,13 +79,6 @@ def planted() -> list[dict[str, Any]]:
 
 def leaks(text: str) -> bool:
     return MARK in text.lower()
-
-
-@pytest.fixture
-def every_log_record(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
-    with caplog.at_level(logging.DEBUG):
-        logging.getLogger().setLevel(logging.DEBUG)
-        yield caplog
 
 
 def log_text(caplog: pytest.LogCaptureFixture) -> str:
