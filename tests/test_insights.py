@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from skill.runtime.content import load_content
 from skill.tools import insights
 from skill.tools.cli import main
 from tests.helpers_server import running_skill
@@ -37,7 +38,7 @@ def drawn_text(data: insights.Usage) -> list[str]:
     matplotlib.use("Agg")
     from matplotlib.text import Text
 
-    figure = insights.build_figure(data, insights.figures(data), insights.load_content())
+    figure = insights.build_figure(data, insights.figures(data), load_content())
     return [text.get_text() for text in figure.findobj(Text) if text.get_text()]
 
 

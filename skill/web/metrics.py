@@ -69,6 +69,23 @@ NO_REASON = "none"
 _CLASSES = frozenset(name for name, _ in REASON_CLASSES)
 
 
+SKILL_PREFIX = "tpi_skill_"
+"""Each usage family's counter is this prefix and the family's name."""
+LATENCY = "tpi_web_request_duration_seconds"
+ALEXA_REQUESTS = "tpi_web_alexa_requests"
+ALEXA_LABELS = ("result", "reason")
+"""The Alexa endpoint's outcome counter and its labels; `tpi-skill insights` reads them back."""
+ACCEPTED, REFUSED, TOO_LARGE, BAD_REQUEST, OTHER_RESULT = (
+    "accepted",
+    "refused",
+    "too_large",
+    "bad_request",
+    "other",
+)
+ALEXA_RESULTS = (ACCEPTED, REFUSED, TOO_LARGE, BAD_REQUEST, OTHER_RESULT)
+"""Every ``result`` label `_outcome` gives."""
+
+
 def reason_class(kind: str) -> str:
     """The class counted for a refusal of ``kind``, from a closed set (see REASON_CLASSES)."""
     return kind if kind in _CLASSES else OTHER_REASON
@@ -106,14 +123,14 @@ def is_direct_loopback() -> bool:
 def _outcome(status: int, refusal: str | None) -> tuple[str, str]:
     """(result, reason class) of one request to the Alexa endpoint."""
     if status == 200:
-        return "accepted", NO_REASON
+        return ACCEPTED, NO_REASON
     if refusal is not None:
-        return "refused", refusal
+        return REFUSED, refusal
     if status == 413:
-        return "too_large", NO_REASON
+        return TOO_LARGE, NO_REASON
     if status == 400:
-        return "bad_request", NO_REASON
-    return "other", NO_REASON
+        return BAD_REQUEST, NO_REASON
+    return OTHER_RESULT, NO_REASON
 
 
 class WebMetrics:
@@ -125,17 +142,17 @@ class WebMetrics:
         # Per app in one process (tests build many apps); in multiprocess mode the files are the registry.
         self.registry = None if multiprocess else CollectorRegistry()
         self.skill = {
-            family: Counter(f"tpi_skill_{family}", doc, labels, registry=self.registry)
+            family: Counter(f"{SKILL_PREFIX}{family}", doc, labels, registry=self.registry)
             for family, (labels, doc) in usage.FAMILIES.items()
         }
         self.alexa = Counter(
-            "tpi_web_alexa_requests",
+            ALEXA_REQUESTS,
             "Requests to the Alexa endpoint: accepted, refused (by reason class), bad_request, too_large",
-            ("result", "reason"),
+            ALEXA_LABELS,
             registry=self.registry,
         )
         self.latency = Histogram(
-            "tpi_web_request_duration_seconds",
+            LATENCY,
             "Time in the app per request, by route and status class",
             ("route", "status"),
             buckets=LATENCY_BUCKETS,

@@ -16,11 +16,17 @@ from pathlib import Path
 from typing import Any
 
 from skill.runtime import usage
-from skill.tools.insights.counts import WEB_ALEXA, Counts, InsightsError, Usage, Window, _add, label_allowed
-
-SKILL_PREFIX = "tpi_skill_"
-WEB_LATENCY = "web_request_duration_seconds"
-
+from skill.tools.insights.counts import (
+    WEB_ALEXA,
+    Counts,
+    InsightsError,
+    Usage,
+    Window,
+    _add,
+    label_allowed,
+    label_names,
+)
+from skill.web.metrics import ALEXA_REQUESTS, LATENCY, SKILL_PREFIX
 
 # --- reading log lines (Lambda) ----------------------------------------------------------------------
 
@@ -110,28 +116,25 @@ def parse_metrics(text: str) -> tuple[Counts, dict[float, float]]:
     except (ValueError, IndexError, TypeError) as exc:
         raise InsightsError(f"not a Prometheus /metrics page ({type(exc).__name__})") from None
     for family in families:
-        name = family.name.removeprefix("tpi_")
-        if family.name.startswith(SKILL_PREFIX):
-            name = family.name.removeprefix(SKILL_PREFIX)
-            if name not in usage.FAMILIES:
-                continue
-            label_names = usage.FAMILIES[name][0]
-        elif name == WEB_ALEXA:
-            label_names = ("result", "reason")
-        elif name == WEB_LATENCY:
+        if family.name == LATENCY:
             for sample in family.samples:
                 if sample.name.endswith("_bucket") and sample.labels.get("route") == "alexa":
                     bound = float(sample.labels.get("le", "nan"))
                     latency[bound] = latency.get(bound, 0.0) + sample.value
             continue
+        if family.name == ALEXA_REQUESTS:
+            name = WEB_ALEXA
         else:
-            continue
+            name = family.name.removeprefix(SKILL_PREFIX)
+            if name == family.name or name not in usage.FAMILIES:
+                continue
+        names = label_names(name) or ()
         for sample in family.samples:
             if not sample.name.endswith("_total"):
                 continue
             values = tuple(
                 value if label_allowed(name, label, value := sample.labels.get(label, "")) else usage.OTHER
-                for label in label_names
+                for label in names
             )
             _add(counts, [((name, values), float(sample.value))])
     if not counts:
@@ -206,8 +209,8 @@ def _load_history(history: Path) -> list[Snapshot]:
             record = json.loads(line)
             counts: Counts = {}
             for family, values, value in record["counts"]:
-                labels = usage.FAMILIES[family][0] if family in usage.FAMILIES else ("result", "reason")
-                if family not in usage.FAMILIES and family != WEB_ALEXA:
+                labels = label_names(family)
+                if labels is None:
                     continue
                 checked = tuple(
                     v if label_allowed(family, n, v) else usage.OTHER

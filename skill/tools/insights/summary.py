@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from skill.runtime import usage
 from skill.runtime.content import Content
 from skill.runtime.mentions import NOT_COVERED, UNKNOWN_PART
-from skill.tools.insights.counts import WEB_ALEXA, Counts, Usage, Window
+from skill.tools.insights.counts import WEB_ALEXA, Counts, Usage, Window, label_names
 
 
 def _sum(counts: Counts, family: str, **match: str) -> float:
     """The sum of a family's counts whose labels equal `match`."""
-    names = usage.FAMILIES[family][0] if family in usage.FAMILIES else ("result", "reason")
+    names = label_names(family) or ()
     positions = {names.index(label): value for label, value in match.items()}
     return sum(
         value
