@@ -1,4 +1,4 @@
-"""The two Alexa request envelopes the benchmarks send: a launch and a mid-conversation question."""
+"""The Alexa request envelopes the benchmarks send: a launch and mid-conversation turns."""
 
 from __future__ import annotations
 
@@ -12,11 +12,17 @@ def launch_event() -> dict[str, Any]:
     return envelopes.envelope(envelopes.launch(), session=Session())
 
 
-def intent_event() -> dict[str, Any]:
-    """A mid-conversation question: the session carries the attributes our launch answer set."""
+def mid_session(request: dict[str, Any], screen: bool = False) -> dict[str, Any]:
+    """``request`` as the second turn of a conversation: the session carries the attributes our launch
+    answer set (on a device with a screen, if ``screen``)."""
     from skill.tools.local import Conversation
 
-    talk = Conversation()
+    talk = Conversation(screen=screen)
     talk.launch()
     session = Session(new=False, attributes=talk.session.attributes)
-    return envelopes.envelope(envelopes.intent("TreatedMusclesIntent"), session=session)
+    return envelopes.envelope(request, session=session, screen=screen)
+
+
+def intent_event() -> dict[str, Any]:
+    """A mid-conversation question."""
+    return mid_session(envelopes.intent("TreatedMusclesIntent"))
