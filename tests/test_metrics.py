@@ -13,7 +13,7 @@ import tempfile
 import textwrap
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from skill.runtime import usage
 from skill.tools import envelopes
 from skill.web import metrics
 from skill.web.service import create_app
-from skill.web.verification import KINDS, FetchBudget, RequestVerificationError, envelope_facts, fetch_url
+from skill.web.verification import KINDS, FetchBudget, RequestVerificationError, fetch_url
 from tests import pki
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -179,76 +179,76 @@ def test_each_alexa_request_is_counted_by_its_outcome_and_reason_class(app: Flas
     assert value(page, "tpi_skill_requests_total", request="launch", locale="en-US") == 1
 
 
-def _refusal(attempt: Callable[[], object]) -> RequestVerificationError:
-    with pytest.raises(RequestVerificationError) as refused:
-        attempt()
-    return refused.value
-
-
-def _verify(body: bytes, headers: dict[str, str], **verifier: Any) -> Callable[[], None]:
-    return lambda: pki.make_verifier(**verifier).verify(headers, body)
+def _real_fetch(url: str) -> bytes:
+    """The production fetcher, pointed at a port nobody listens on."""
+    return fetch_url("http://127.0.0.1:9/x.pem", timeout=2)
 
 
 _GOOD = pki.envelope()
 _SPENT = FetchBudget(per_second=0.001, burst=0)
-_REFUSALS: list[tuple[str, Callable[[], object], str]] = [
-    ("no chain URL header", _verify(_GOOD, {"Signature-256": "AA=="}), "headers"),
-    ("signature not base64", _verify(_GOOD, {**pki.signed_headers(_GOOD), "Signature-256": "%%"}), "headers"),
-    (
-        "signature mismatch",
-        _verify(_GOOD.replace(b"en-US", b"en-GB"), pki.signed_headers(_GOOD)),
-        "signature",
-    ),
-    (
-        "stale",
-        _verify(
-            stale := pki.envelope(timestamp=pki.NOW - dt.timedelta(minutes=10)), pki.signed_headers(stale)
-        ),
-        "timestamp",
-    ),
-    (
-        "other skill",
-        _verify(other := pki.envelope(app_id=pki.OTHER_SKILL_ID), pki.signed_headers(other)),
-        "application_id",
-    ),
+_STALE = pki.envelope(timestamp=pki.NOW - dt.timedelta(minutes=10))
+_OTHER = pki.envelope(app_id=pki.OTHER_SKILL_ID)
+_EXPIRED = pki.expired_chain()
+_WEAK = pki.weak_key_chain()
+_REFUSALS: list[tuple[str, bytes, dict[str, str], dict[str, Any], str]] = [
+    # (what is wrong, body, headers, make_verifier arguments, kind)
+    ("no chain URL header", _GOOD, {"Signature-256": "AA=="}, {}, "headers"),
+    ("signature not base64", _GOOD, {**pki.signed_headers(_GOOD), "Signature-256": "%%"}, {}, "headers"),
+    ("signature mismatch", _GOOD.replace(b"en-US", b"en-GB"), pki.signed_headers(_GOOD), {}, "signature"),
+    ("stale", _STALE, pki.signed_headers(_STALE), {}, "timestamp"),
+    ("other skill", _OTHER, pki.signed_headers(_OTHER), {}, "application_id"),
     (
         "http URL",
-        _verify(_GOOD, pki.signed_headers(_GOOD, url="http://s3.amazonaws.com/echo.api/x.pem")),
+        _GOOD,
+        pki.signed_headers(_GOOD, url="http://s3.amazonaws.com/echo.api/x.pem"),
+        {},
         "cert_url",
     ),
-    ("fetch fails", _verify(_GOOD, pki.signed_headers(_GOOD), fetcher=pki.CountingFetcher({})), "cert_fetch"),
-    ("budget spent", _verify(_GOOD, pki.signed_headers(_GOOD), budget=_SPENT), "cert_fetch"),
-    ("real fetch refused", lambda: fetch_url("http://127.0.0.1:9/x.pem", timeout=2), "cert_fetch"),
+    ("fetch fails", _GOOD, pki.signed_headers(_GOOD), {"fetcher": pki.CountingFetcher({})}, "cert_fetch"),
+    ("budget spent", _GOOD, pki.signed_headers(_GOOD), {"budget": _SPENT}, "cert_fetch"),
+    ("real fetch refused", _GOOD, pki.signed_headers(_GOOD), {"fetcher": _real_fetch}, "cert_fetch"),
     (
         "expired chain",
-        _verify(
-            _GOOD,
-            pki.signed_headers(_GOOD, pki.expired_chain()),
-            fetcher=pki.CountingFetcher({pki.CHAIN_URL: pki.expired_chain().pem}),
-        ),
+        _GOOD,
+        pki.signed_headers(_GOOD, _EXPIRED),
+        {"fetcher": pki.CountingFetcher({pki.CHAIN_URL: _EXPIRED.pem})},
         "cert_chain",
     ),
     (
         "weak key",
-        _verify(
-            _GOOD,
-            pki.signed_headers(_GOOD, pki.weak_key_chain()),
-            fetcher=pki.CountingFetcher({pki.CHAIN_URL: pki.weak_key_chain().pem}),
-        ),
+        _GOOD,
+        pki.signed_headers(_GOOD, _WEAK),
+        {"fetcher": pki.CountingFetcher({pki.CHAIN_URL: _WEAK.pem})},
         "cert_chain",
     ),
-    ("not JSON", lambda: envelope_facts(b"{not json"), "body"),
+    ("not JSON", b"{not json", pki.signed_headers(b"{not json"), {}, "body"),
 ]
 
 
 @pytest.mark.parametrize(
-    ("attempt", "kind"), [(a, k) for _, a, k in _REFUSALS], ids=[n for n, _, _ in _REFUSALS]
+    ("body", "headers", "verifier", "kind"),
+    [entry[1:] for entry in _REFUSALS],
+    ids=[entry[0] for entry in _REFUSALS],
 )
-def test_each_refusal_is_counted_in_its_class(attempt: Callable[[], object], kind: str) -> None:
-    """The class comes from the rule that refused (``kind``), not from words in the message."""
-    refusal = _refusal(attempt)
-    assert refusal.kind == kind
-    assert metrics.reason_class(refusal.kind) == kind
+def test_each_refusal_is_counted_in_its_class(
+    body: bytes, headers: dict[str, str], verifier: dict[str, Any], kind: str
+) -> None:
+    """The class comes from the rule that refused (``kind``), not from words in the message, and the
+    same request sent to the app moves that class's counter on /metrics and no other."""
+    with pytest.raises(RequestVerificationError) as refused:
+        pki.make_verifier(**verifier).verify(headers, body)
+    assert refused.value.kind == kind
+
+    client = create_app(skill_id=pki.SKILL_ID, verifier=pki.make_verifier(**verifier)).test_client()
+    assert client.post("/", data=body, headers=headers, content_type="application/json").status_code == 400
+    counted = {
+        labels: count
+        for (name, labels), count in samples(scrape(client).get_data(as_text=True)).items()
+        if name == "tpi_web_alexa_requests_total" and count
+    }
+    # The app reads the body before verifying it: one that is not JSON is a bad request, not a refusal.
+    expected = ("bad_request", "none") if kind == "body" else ("refused", kind)
+    assert counted == {(("reason", expected[1]), ("result", expected[0])): 1.0}
 
 
 def test_a_kind_outside_the_closed_set_is_counted_as_other() -> None:
@@ -273,7 +273,7 @@ def test_every_request_is_timed_by_route_and_status_class_never_by_path(app: Fla
     assert "_created" not in page  # a series' creation time would date its first request
 
 
-def test_the_skills_usage_is_counted_once_per_answered_request(app: Flask) -> None:
+def test_the_skills_usage_is_counted_once_per_answered_request() -> None:
     client = create_app(verify=False).test_client()
     session = envelopes.Session()
     for request in (
