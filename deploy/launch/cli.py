@@ -13,8 +13,9 @@ from pathlib import Path
 from deploy.launch.config import METRICS_LISTEN, StartError, is_loopback_listen
 from deploy.launch.supervision import Service, catch_stop_signals
 from deploy.launch.users import DEFAULT_USER, service_user
+from skill.web.metrics import TOKEN_ENV as METRICS_TOKEN_ENV
+from skill.web.metrics import token_problem
 
-METRICS_TOKEN_ENV = "METRICS_TOKEN"  # skill/web/metrics.py reads the same variable
 DEFAULT_APP = "skill.web.wsgi:app"
 TEST_APP_ENV = "TPI_PRODUCTION_TEST_APP"
 """Set to 1 by the tests and benchmarks, which serve an app trusting their own CA: --app is refused
@@ -62,8 +63,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         args.listen = "0.0.0.0:443" if args.tls_cert else "127.0.0.1:8080"
     if args.metrics_listen == args.listen:
         parser.error("--metrics-listen must differ from --listen")
-    from skill.web.metrics import token_problem
-
     problem = token_problem(os.environ)
     if problem is not None:
         parser.exit(WILL_NOT_START, f"production: refusing to start: {problem}\n")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import resource
 import shutil
@@ -69,16 +68,10 @@ def listen_directives(listen: str, tls_cert: str | None, tls_key: str | None) ->
 def is_loopback_listen(listen: str) -> bool:
     """Whether nginx's ``listen`` address takes connections from this machine only (a bare port, a
     wildcard or a name other than localhost may not)."""
+    from skill.web.serve import is_loopback  # the dev server's rule; lazily, it loads the whole app
+
     host, colon, _port = listen.rpartition(":")
-    if not colon:
-        return False
-    host = host.removeprefix("[").removesuffix("]")
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return bool(colon) and is_loopback(host)
 
 
 def render_config(

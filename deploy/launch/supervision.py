@@ -26,11 +26,11 @@ from deploy.launch.config import (
     write_config,
 )
 from deploy.launch.users import ServiceUser, private_dir, secure_run_dir
+from skill.web.metrics import MULTIPROCESS_ENV  # where gunicorn's workers keep their counts
+from skill.web.verification.known import STATE_DIR_ENV as SIGNER_STATE_ENV  # signer URLs the workers share
 
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 15.0
-MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"  # where gunicorn's workers keep their counts
-SIGNER_STATE_ENV = "TPI_SIGNER_STATE_DIR"  # skill/web/verification/known.py: signer URLs the workers share
 
 _stop_signals: list[int] = []
 
