@@ -16,17 +16,10 @@ from skill.web.verification import FetchBudget, RequestVerificationError
 from skill.web.verification.cache import MAX_ENTRIES
 from skill.web.verification.known import MAX_KNOWN, KnownSigners
 from tests import pki
+from tests.fakes import Clock
 from tests.pki import CountingFetcher, envelope, make_verifier, signed_headers
 
 FORGED = 500
-
-
-class FakeMonotonic:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def forged_url(index: int) -> str:
@@ -83,7 +76,7 @@ def test_spelling_variants_of_the_genuine_url_cost_no_fetch(variant: str) -> Non
 
 
 def test_the_budget_refills_over_time() -> None:
-    clock = FakeMonotonic()
+    clock = Clock()
     fetcher = CountingFetcher({})
     verifier = make_verifier(fetcher, budget=FetchBudget(per_second=1.0, burst=2, monotonic=clock))
     body = envelope()
@@ -104,7 +97,7 @@ def test_the_budget_refills_over_time() -> None:
 def test_a_signer_that_verified_requests_is_never_evicted_for_newcomers() -> None:
     """Fill the cache far past its size with valid chains from other URLs (the budget refilled each
     time): the signer Alexa really uses stays, and its requests need no fetch."""
-    clock = FakeMonotonic()
+    clock = Clock()
     fetcher = CountingFetcher(anything=pki.second_good_chain().pem)
     fetcher.chains[pki.CHAIN_URL] = pki.good_chain().pem
     verifier = make_verifier(fetcher, budget=FetchBudget(per_second=1.0, burst=1, monotonic=clock))
@@ -122,7 +115,7 @@ def test_a_signer_that_verified_requests_is_never_evicted_for_newcomers() -> Non
 def test_a_used_signer_is_fetched_again_when_it_expires_even_with_the_budget_spent() -> None:
     """Renewal of the signer in use is not a "new URL": a flood cannot block it."""
     now = [pki.NOW]
-    clock = FakeMonotonic()
+    clock = Clock()
     fetcher = CountingFetcher({pki.CHAIN_URL: pki.short_lived_chain().pem})
     budget = FetchBudget(per_second=1.0, burst=1, monotonic=clock)
     verifier = make_verifier(fetcher, clock=lambda: now[0], budget=budget)
@@ -165,7 +158,7 @@ def test_through_the_web_app_forged_new_urls_get_400s_and_genuine_requests_200s(
 def test_a_flood_from_one_address_does_not_stop_a_fresh_worker_accepting_alexa() -> None:
     """What the review saw: 5 forged new-URL requests a second at one worker, and Alexa's requests (one
     every 5 s, from another address) to a worker that has not yet verified one: all 12 were refused."""
-    clock = FakeMonotonic()
+    clock = Clock()
     fetcher = CountingFetcher(anything=pki.good_chain().pem)
     verifier = make_verifier(fetcher, budget=FetchBudget(monotonic=clock))
     client = create_app(skill_id=pki.SKILL_ID, verifier=verifier).test_client()
@@ -184,7 +177,7 @@ def test_a_flood_from_one_address_does_not_stop_a_fresh_worker_accepting_alexa()
 
 
 def test_each_client_has_its_own_share_under_the_global_budget() -> None:
-    clock = FakeMonotonic()
+    clock = Clock()
     budget = FetchBudget(per_second=1.0, burst=3, monotonic=clock, client_burst=1, client_seconds=10.0)
     assert budget.take("a") and not budget.take("a")  # one each...
     assert budget.take("b") and budget.take("c")
@@ -196,7 +189,7 @@ def test_each_client_has_its_own_share_under_the_global_budget() -> None:
 
 
 def test_the_client_table_stays_bounded() -> None:
-    clock = FakeMonotonic()
+    clock = Clock()
     budget = FetchBudget(per_second=1000.0, burst=1000, monotonic=clock, max_clients=10)
     for index in range(500):
         assert budget.take(f"10.0.{index // 256}.{index % 256}")
@@ -221,7 +214,7 @@ def test_the_client_is_the_peer_or_nginxs_forwarded_address(environ: dict[str, s
     assert client_address(environ) == client
 
 
-def _spent_budget(clock: FakeMonotonic) -> FetchBudget:
+def _spent_budget(clock: Clock) -> FetchBudget:
     budget = FetchBudget(monotonic=clock)
     while budget.take():
         pass
@@ -239,7 +232,7 @@ def test_a_url_one_worker_verified_is_known_to_a_fresh_worker_whatever_the_budge
     first.verify(signed_headers(body), body)
     assert (tmp_path / "known-signers").read_text() == pki.CHAIN_URL + "\n"
 
-    clock = FakeMonotonic()
+    clock = Clock()
     fetcher = CountingFetcher()
     fresh = make_verifier(fetcher, budget=_spent_budget(clock))
     with pytest.raises(RequestVerificationError, match="budget"):
@@ -253,7 +246,7 @@ def test_a_worker_started_earlier_sees_the_url_when_another_worker_writes_it(
 ) -> None:
     monkeypatch.setenv("TPI_SIGNER_STATE_DIR", str(tmp_path))
     body = envelope()
-    waiting = make_verifier(CountingFetcher(), budget=_spent_budget(FakeMonotonic()))
+    waiting = make_verifier(CountingFetcher(), budget=_spent_budget(Clock()))
     make_verifier(CountingFetcher()).verify(signed_headers(body), body)
     waiting.verify(signed_headers(body), body)
 
@@ -287,9 +280,11 @@ def test_without_a_usable_state_directory_verification_still_works(
     for place in (tmp_path / "missing", not_a_dir):
         monkeypatch.setenv("TPI_SIGNER_STATE_DIR", str(place))
         body = envelope()
-        verifier = make_verifier(CountingFetcher())
+        fetcher = CountingFetcher()
+        verifier = make_verifier(fetcher)
         verifier.verify(signed_headers(body), body)
         verifier.verify(signed_headers(body), body)
+        assert fetcher.calls == [pki.CHAIN_URL], "the signer stays in memory: one fetch"
 
 
 def test_the_state_file_keeps_only_the_newest_few_urls(tmp_path: Path) -> None:
