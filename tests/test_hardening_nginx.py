@@ -170,8 +170,12 @@ def test_slow_clients_do_not_hold_up_genuine_requests(
     production: Production, signing: pki.SigningChain
 ) -> None:
     """Four times as many clients as gunicorn has threads, each stalled part-way through its headers or
-    its body: genuine requests are still answered, and none of the stalled ones has been (nginx holds
-    them; bare gunicorn would give each a thread until it timed out, and answer nobody else)."""
+    its body: genuine requests are still answered (nginx holds the stalled ones; bare gunicorn would
+    give each a thread until it timed out, and answer nobody else).
+
+    No check that the stalled clients got no answer: checked right after the genuine requests, well
+    inside nginx's 10 s client timeouts, it held for bare gunicorn too, so it proved nothing; checking
+    after the timeouts would make this a timed test."""
     stalled = []
     try:
         for index in range(SLOW_CLIENTS):
@@ -185,10 +189,6 @@ def test_slow_clients_do_not_hold_up_genuine_requests(
             body, headers = genuine(signing)
             status, answer = post(production, body, headers)
             assert status == 200, answer
-        for conn in stalled:
-            conn.setblocking(False)
-            with pytest.raises(BlockingIOError):
-                conn.recv(1)  # nothing answered yet, and not closed: they are still being held
     finally:
         for conn in stalled:
             conn.close()
