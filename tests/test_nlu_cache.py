@@ -259,13 +259,31 @@ def test_an_edited_model_is_rebuilt_in_process_too(cache_home: Path, edited_sour
 def test_a_build_from_a_model_parsed_before_the_edit_is_not_stored(
     cache_home: Path, edited_sources: Path
 ) -> None:
-    """A long-lived process that parsed `model.yaml` before it was edited builds from its old copy:
-    that index must not be stored under the edited file's key, or every later run would answer stale."""
+    """A long-lived process that parsed `model.yaml` before it was edited must not store an index of its
+    old copy under the edited file's key, or every later run would answer stale: it builds from the file."""
     model_builder.load_source()  # parsed before the edit
     teach_new_question(edited_sources)
-    assert resolve(NEW_QUESTION) == IntentMatch(FALLBACK_INTENT)  # this process's (old) model
+    assert resolve(NEW_QUESTION) == IntentMatch("TreatedMusclesIntent")
     forget()  # a new process, after the edit
     assert resolve(NEW_QUESTION) == IntentMatch("TreatedMusclesIntent")
+
+
+def test_a_content_file_broken_after_it_was_parsed_is_not_hidden_by_the_cache(
+    cache_home: Path, edited_sources: Path
+) -> None:
+    """The index is keyed by `content.yaml` too (the model's dialog prompts come from it): a process that
+    parsed it before it was broken must not store an index under the broken file's key, or later runs
+    would answer from the cache where a run without one says what is wrong."""
+    sources.content_source()  # parsed before the edit
+    content = edited_sources / "content.yaml"
+    text = content.read_text(encoding="utf-8")
+    assert text.count("\nphrases:\n") == 1
+    content.write_text(text.replace("\nphrases:\n", "\nphrases_gone:\n"), encoding="utf-8")
+    with pytest.raises(KeyError, match="phrases"):
+        resolve(QUESTION)
+    forget()  # a new process, after the edit
+    with pytest.raises(KeyError, match="phrases"):
+        resolve(QUESTION)
 
 
 def test_a_model_edited_while_the_index_is_built_is_not_stored_under_the_old_key(

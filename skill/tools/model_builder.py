@@ -60,6 +60,15 @@ def load_source() -> Mapping[str, Any]:
     return data
 
 
+def forget_parsed() -> None:
+    """Drop every parsed copy of the sources kept in this process (`model.yaml`, `content.yaml` and what
+    is derived from them), so the next build reads the files as they are now: `skill.tools.nlu.index`
+    does before a build it stores under those files' key."""
+    load_source.cache_clear()
+    _dialog_model.cache_clear()
+    sources.content_source.cache_clear()
+
+
 def _check_strings(values: object, where: str) -> None:
     # YAML reads bare yes/no/on/off as booleans; catch that here rather than ship "True" as a sample.
     if not isinstance(values, list) or not all(isinstance(v, str) for v in values):

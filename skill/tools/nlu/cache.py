@@ -108,12 +108,11 @@ def load_or_build(
     kind: type[T],
     *,
     directory: Path | None = None,
-    keep: bool = True,
 ) -> T:
     """`build()`'s result, from `directory/name` when it was stored under the key `inputs()` gives now.
 
-    A fresh build is stored only with `keep`, and only if `inputs()` gives the same key after it as
-    before (a source edited while it was being built would otherwise be stored under the new key).
+    A fresh build is stored only if `inputs()` gives the same key after it as before (a source edited
+    while it was being built would otherwise be stored under the key of the file before the edit).
     """
     folder = directory if directory is not None else cache_dir()
     key = inputs()
@@ -124,6 +123,6 @@ def load_or_build(
     if found is not None:
         return found
     built = build()
-    if keep and inputs() == key:
+    if inputs() == key:
         store(path, key, built)
     return built

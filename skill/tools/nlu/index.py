@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import math
 import re
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,11 +116,14 @@ def _fingerprint(locale: str) -> str | None:
     return cache.fingerprint([*(sources.SOURCES / name for name in BUILT_FROM), *BUILT_BY], locale)
 
 
-def _model_parsed_already() -> bool:
-    """Whether this process parsed `model.yaml` before now: then a build may come from a copy older than
-    the file on disk, so it must not be stored under the file's current key."""
-    builder = sys.modules.get("skill.tools.model_builder")
-    return builder is not None and builder.load_source.cache_info().currsize > 0
+def _build_from_files(locale: str) -> Index:
+    """`build_index` from the files as they are now, not from a copy this process parsed earlier (which
+    would then be stored under the edited files' key); `cache.load_or_build` checks the key again after
+    the build, for an edit made while it ran."""
+    from skill.tools import model_builder
+
+    model_builder.forget_parsed()
+    return build_index(locale)
 
 
 @functools.cache
@@ -129,11 +131,7 @@ def index_for(locale: str) -> Index:
     """The compiled index for `locale`: from the on-disk cache when it was built from these very files,
     else built (and stored for the next start)."""
     return cache.load_or_build(
-        f"nlu-{locale}.pickle",
-        lambda: _fingerprint(locale),
-        lambda: build_index(locale),
-        Index,
-        keep=not _model_parsed_already(),
+        f"nlu-{locale}.pickle", lambda: _fingerprint(locale), lambda: _build_from_files(locale), Index
     )
 
 
