@@ -215,10 +215,15 @@ def lambda_python(python: str | None = None) -> str:
     """The interpreter to compile Lambda's bytecode with: `python` if given, else this one, else
     `python3.11` from PATH. It must be CPython of Lambda's version, or the build stops and says so."""
     candidates = [python] if python else [sys.executable, shutil.which(f"python{LAMBDA_PYTHON_VERSION}")]
+    found: list[tuple[str, str]] = []  # (interpreter, its version), for the message: each is started once
     for candidate in candidates:
-        if candidate and python_version_of(candidate) == LAMBDA_PYTHON_VERSION:
+        if not candidate:
+            continue
+        version = python_version_of(candidate)
+        if version == LAMBDA_PYTHON_VERSION:
             return candidate
-    tried = ", ".join(f"{c} ({python_version_of(c) or 'not CPython'})" for c in candidates if c)
+        found.append((candidate, version))
+    tried = ", ".join(f"{c} ({version or 'not CPython'})" for c, version in found)
     raise BuildError(
         f"the zip's bytecode must be compiled by CPython {LAMBDA_PYTHON_VERSION}, the version of the Lambda "
         f"runtime in template.yaml; tried {tried}. Run the build with a {LAMBDA_PYTHON_VERSION} interpreter "
