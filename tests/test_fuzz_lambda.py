@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import string
 from collections.abc import Callable, Iterator
 from types import ModuleType
@@ -42,7 +41,6 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from skill.tools import envelopes
-from skill.tools.lambda_package import load_handler_module
 from tests.fuzz_strategies import (
     EXAMPLES,
     FUZZ,
@@ -52,6 +50,7 @@ from tests.fuzz_strategies import (
     garbage,
     session_attributes,
 )
+from tests.lambda_handler import load_lambda
 from tests.speech_text import spoken_text
 
 
@@ -59,16 +58,7 @@ from tests.speech_text import spoken_text
 def lambda_module() -> Iterator[ModuleType]:
     """Import the handler the way Lambda does (by file, not as a package), with no skill ID set: the
     documented opt-out, so any envelope reaches the skill (tests/test_dispatch.py covers the ID check)."""
-    saved = {name: os.environ.pop(name, None) for name in ("ALEXA_SKILL_ID", "ALEXA_ALLOW_ANY_SKILL")}
-    os.environ["ALEXA_ALLOW_ANY_SKILL"] = "1"
-    try:
-        module = load_handler_module("tpi_lambda_function_fuzzed")
-    finally:
-        for name, value in saved.items():
-            os.environ.pop(name, None)
-            if value is not None:
-                os.environ[name] = value
-    yield module
+    yield load_lambda("tpi_lambda_function_fuzzed")
 
 
 # --- properties ----------------------------------------------------------------------------------

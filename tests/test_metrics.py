@@ -20,7 +20,6 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from prometheus_client.parser import text_string_to_metric_families
 
 from skill.runtime import usage
 from skill.tools import envelopes
@@ -28,18 +27,10 @@ from skill.web import metrics
 from skill.web.service import create_app
 from skill.web.verification import KINDS, FetchBudget, RequestVerificationError, fetch_url
 from tests import pki
+from tests.metrics_text import samples
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "a-long-enough-metrics-token-0123456789"
-
-
-def samples(page: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    """(sample name, sorted labels) -> value, for every sample of a /metrics page."""
-    return {
-        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-        for family in text_string_to_metric_families(page)
-        for sample in family.samples
-    }
 
 
 def value(page: str, name: str, **labels: str) -> float:

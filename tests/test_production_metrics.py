@@ -24,11 +24,11 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from skill.tools.cli import main
 from tests import pki
 from tests.helpers_server import ROOT, Production, running_production
+from tests.metrics_text import Samples, samples
 from tests.test_hardening_nginx import bench_env, genuine, post
 from tests.test_insights import table
 
@@ -59,16 +59,7 @@ def get(port: int, path: str, headers: dict[str, str] | None = None) -> tuple[in
         conn.close()
 
 
-def samples(page: bytes) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    """Every sample of a Prometheus text page, by name and sorted labels."""
-    return {
-        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-        for family in text_string_to_metric_families(page.decode("utf-8"))
-        for sample in family.samples
-    }
-
-
-def scrape(production: Production) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+def scrape(production: Production) -> Samples:
     status, kind, page = get(production.metrics_port, "/metrics")
     assert status == 200, page
     assert kind.startswith("text/plain; version="), kind  # Prometheus text format

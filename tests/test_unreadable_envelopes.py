@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 from collections.abc import Callable, Iterator
 from types import ModuleType
 from typing import Any
@@ -27,10 +26,10 @@ from skill.runtime.replies import fallback_answer
 from skill.runtime.throttle import ThrottledLog
 from skill.runtime.usage import OTHER, TurnKey
 from skill.tools import envelopes
-from skill.tools.lambda_package import load_handler_module
 from skill.web.service import create_app
 from tests import pki
 from tests.fakes import Clock
+from tests.lambda_handler import load_lambda
 from tests.speech_text import spoken_text
 
 ATTRIBUTES = {"rate": 0, "topic": "muscles", "last": {"speech": "Hello.", "title": "T", "card": "c"}}
@@ -80,14 +79,7 @@ UNREADABLE: dict[str, Callable[[], dict[str, Any]]] = {
 @pytest.fixture(scope="module")
 def lambda_module() -> ModuleType:
     """`lambda/lambda_function.py`, imported by path as Lambda does, configured for the test skill."""
-    saved = os.environ.get("ALEXA_SKILL_ID")
-    os.environ["ALEXA_SKILL_ID"] = pki.SKILL_ID
-    try:
-        return load_handler_module("tpi_lambda_function_unreadable")
-    finally:
-        os.environ.pop("ALEXA_SKILL_ID")
-        if saved is not None:
-            os.environ["ALEXA_SKILL_ID"] = saved
+    return load_lambda("tpi_lambda_function_unreadable", skill_id=pki.SKILL_ID)
 
 
 @pytest.fixture

@@ -18,8 +18,8 @@ from skill.runtime.throttle import ThrottledLog
 from skill.runtime.usage import OTHER, Turn, TurnKey
 from skill.tools import envelopes
 from skill.tools.envelopes import Session, SlotFill
-from skill.tools.lambda_package import load_handler_module
 from skill.tools.local import Conversation, invoke
+from tests.lambda_handler import load_lambda
 from tests.sam_template import load_template
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -335,10 +335,9 @@ def test_the_sink_follows_the_environment(monkeypatch: pytest.MonkeyPatch) -> No
 def test_the_lambda_function_writes_one_emf_line_per_request_to_its_log(
     monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("ALEXA_SKILL_ID", envelopes.LOCAL_SKILL_ID)
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "trigger-point-injections-skill")
     monkeypatch.delenv(usage.USAGE_ENV, raising=False)
-    handler = load_handler_module("lambda_function_usage").lambda_handler
+    handler = load_lambda("lambda_function_usage", skill_id=envelopes.LOCAL_SKILL_ID).lambda_handler
     previous = usage.set_sink(usage.sink_from_env())  # what a fresh container resolves on its first request
     try:
         capfd.readouterr()

@@ -4,7 +4,6 @@ picture, and junk requests cannot create new label values (so no unbounded serie
 from __future__ import annotations
 
 import json
-import os
 import random
 import string
 from pathlib import Path
@@ -18,10 +17,10 @@ from skill.runtime import usage
 from skill.runtime.usage import TurnKey
 from skill.tools import envelopes, insights
 from skill.tools.envelopes import Session, SlotFill
-from skill.tools.lambda_package import load_handler_module
 from skill.web.metrics import NO_REASON, OTHER_REASON, REASON_CLASSES
 from skill.web.service import create_app
 from tests import pki
+from tests.lambda_handler import load_lambda
 
 MARK = "qzmark"
 """In every planted value, in some case: found in any output, it leaked."""
@@ -87,14 +86,7 @@ def log_text(caplog: pytest.LogCaptureFixture) -> str:
 
 def lambda_emf(bodies: list[dict[str, Any]], path: Path) -> str:
     """Every body through the Lambda handler, EMF lines written to `path` as the function's log."""
-    saved = os.environ.get("ALEXA_SKILL_ID")
-    os.environ["ALEXA_SKILL_ID"] = envelopes.LOCAL_SKILL_ID
-    try:
-        handler = load_handler_module("lambda_function_privacy").lambda_handler
-    finally:
-        os.environ.pop("ALEXA_SKILL_ID")
-        if saved is not None:
-            os.environ["ALEXA_SKILL_ID"] = saved
+    handler = load_lambda("lambda_function_privacy", skill_id=envelopes.LOCAL_SKILL_ID).lambda_handler
     with path.open("wb") as log:
         previous = usage.set_sink(usage.EmfWriter(log.fileno(), service="privacy-test"))
         try:
