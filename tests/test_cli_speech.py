@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from skill.tools.cli import espeak_voice
+from skill.tools.locales import LOCALES
 from tests.cli_process import assert_fails_helpfully, tpi_skill
 
 NO_SOUND_CARD = """#!/bin/sh
@@ -76,3 +78,16 @@ def test_speak_to_a_folder_that_cannot_be_made(tmp_path: Path) -> None:
     blocker.write_text("")
     result = tpi_skill("chat", "--speak-to", str(blocker / "answers"))
     assert_fails_helpfully(result, "Cannot write audio files", "--speak-to")
+
+
+def test_every_locale_has_a_voice_even_one_added_later() -> None:
+    """A locale added to the skill must not make --speak fail with a KeyError."""
+    assert {locale: espeak_voice(locale) for locale in LOCALES} == {
+        "en-US": "en-us",
+        "en-GB": "en-gb",
+        "en-CA": "en-us",
+        "en-AU": "en-gb",
+        "en-IN": "en-us",
+    }
+    assert espeak_voice("en-NZ") == "en-us"
+    assert espeak_voice("fr-CA") == "fr"

@@ -51,4 +51,4 @@ def test_help_loads_nothing_a_command_needs() -> None:
     modules = loaded(
         "from skill.tools.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass"
     )
-    assert among(modules, *WEB, *SDK, "yaml", "skill.tools.nlu") == set()
+    assert among(modules, *WEB, *SDK, "yaml", "skill.tools.nlu", "skill.runtime") == set()

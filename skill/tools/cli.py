@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TextIO
 
-from skill.tools.envelopes import LOCALES
+from skill.tools.locales import LOCALES
 
 if TYPE_CHECKING:
     import subprocess
@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 QUIT_WORDS = ("quit", "exit", ":q")
 ESPEAK_WORDS_PER_MINUTE = 165
 DEFAULT_PORT = 5000
+PROGRAM = "tpi-skill"
+"""How this tool names itself at the start of an error line."""
 COMMAND_ENV = "TPI_SKILL_COMMAND"
 """How the user runs this tool (scripts/run.sh sets "bash scripts/run.sh"), so hints are copied as shown."""
 DEBUG_ENV = "TPI_SKILL_DEBUG"
@@ -44,7 +46,7 @@ class UserError(Exception):
 
 def command_name() -> str:
     """The command a user types to run this tool, for hints they can copy."""
-    return os.environ.get(COMMAND_ENV, "").strip() or "tpi-skill"
+    return os.environ.get(COMMAND_ENV, "").strip() or PROGRAM
 
 
 def request_for(text: str, locale: str, eliciting: tuple[str, str] | None = None) -> dict[str, object]:
@@ -100,8 +102,17 @@ def output_width(out: TextIO) -> int:
         return 0
 
 
+ESPEAK_REGIONS = {"en-GB": "en-gb", "en-AU": "en-gb"}
+"""Locales whose closest espeak-ng voice is not their language's usual one."""
+ESPEAK_LANGUAGES = {"en": "en-us"}
+"""A language's usual espeak-ng voice, where it is not the language code itself."""
+
+
 def espeak_voice(locale: str) -> str:
-    return {"en-US": "en-us", "en-GB": "en-gb", "en-IN": "en-us", "en-AU": "en-gb", "en-CA": "en-us"}[locale]
+    """The espeak-ng voice for `locale`: by region where one is listed, else by language (so a locale
+    added to the skill later still speaks)."""
+    language = locale.partition("-")[0].lower()
+    return ESPEAK_REGIONS.get(locale) or ESPEAK_LANGUAGES.get(language, language)
 
 
 def find_espeak() -> str | None:
@@ -442,9 +453,9 @@ def cmd_insights(args: argparse.Namespace) -> int:
     try:
         data = insights.run(args.sources, args.out, history=args.history, bucket=args.bucket)
     except insights.InsightsError as problem:
-        raise UserError(f"tpi-skill insights: {problem}") from None
+        raise UserError(f"{PROGRAM} insights: {problem}") from None
     except OSError as problem:
-        raise UserError(f"tpi-skill insights: cannot write {args.out}: {problem.strerror}") from None
+        raise UserError(f"{PROGRAM} insights: cannot write {args.out}: {problem.strerror}") from None
     print(f"Wrote {args.out} from {data.source}.")
     return 0
 
@@ -453,7 +464,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse, with a two-line error (what is wrong, where to look) instead of usage text."""
 
     def error(self, message: str) -> NoReturn:
-        name = "tpi-skill" + self.prog.removeprefix(command_name())
+        name = PROGRAM + self.prog.removeprefix(command_name())
         self.exit(2, f"{name}: {message}\nSee the options with: {self.prog} --help\n")
 
 
@@ -582,7 +593,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get(DEBUG_ENV):
             raise
         _flush(sys.stdout)
-        print(f"tpi-skill {args.command}: unexpected {type(error).__name__}: {error}", file=sys.stderr)
+        print(f"{PROGRAM} {args.command}: unexpected {type(error).__name__}: {error}", file=sys.stderr)
         print(
             f"Please report it; {DEBUG_ENV}=1 {command_name()} ... shows where it happened.", file=sys.stderr
         )

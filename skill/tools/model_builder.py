@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from skill.tools import sources
-from skill.tools.envelopes import LOCALES
+from skill.tools.locales import LOCALES
 from skill.tools.model_lint import lint_model
 
 
