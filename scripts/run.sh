@@ -14,7 +14,7 @@ if [ $# -eq 0 ]; then
   set -- serve
 fi
 case "$1" in
-  ask | chat | serve | build-models | -h | --help) ;;
+  ask | chat | serve | build-models | insights | -h | --help) ;;  # tests/test_readme.py checks this list
   */*) ;;
   *)
     if [ -x "$VIRTUAL_ENV/bin/$1" ]; then
