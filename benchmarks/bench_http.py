@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import bench_pki
+import verification_apps
 from bench_server import gunicorn, worker_stats
 from events import intent_event
 from report import BEYOND_FLOOR, Goal, Row, Side, compare, percentile
@@ -108,7 +109,7 @@ def python_load(
     )
 
 
-MODES = {"on": "verify on", "floor": "RSA check only", "off": "verify off", "again": "RSA check only, again"}
+MODES = {**verification_apps.MODES, "again": "RSA check only, again"}
 """Server -> label. "again" is a second, identical RSA-check-only server: how far two servers running
 the same code differ (an A/A comparison) is the resolution of the ratios between the others."""
 
@@ -118,18 +119,13 @@ def bench_http(seconds: float, rounds: int, connections: int) -> tuple[str, list
     pki = bench_pki.mint()
     use_wrk = shutil.which("wrk") is not None
     with tempfile.TemporaryDirectory(prefix="tpi-bench-") as tmp:
-        root_pem, chain_pem = pki.write(Path(tmp))
-        # One worker per server: with two, the kernel hands a round's few connections to the workers
-        # unevenly, and which server drew the lopsided split swung the CPU ratio from 0.8x to 1.8x.
-        server_env = {
-            "BENCH_ROOT_PEM": str(root_pem),
-            "BENCH_CHAIN_PEM": str(chain_pem),
-            "WEB_CONCURRENCY": "1",
-        }
-        verify_env = {"on": "1", "floor": "floor", "off": "0", "again": "floor"}
+        pems = pki.write(Path(tmp))
+        # One worker per server (server_env): with two, the kernel hands a round's few connections to
+        # the workers unevenly, and which server drew the lopsided split swung the CPU ratio 0.8x-1.8x.
         with contextlib.ExitStack() as servers:
+            serves = {mode: "floor" if mode == "again" else mode for mode in MODES}
             started = {
-                mode: servers.enter_context(gunicorn({**server_env, "BENCH_VERIFY": verify_env[mode]}))
+                mode: servers.enter_context(gunicorn(verification_apps.server_env(serves[mode], pems)))
                 for mode in MODES
             }
             # Signed once, here: the timestamp must stay within 150 s of the server clock for the run.

@@ -24,9 +24,8 @@ import bench_pki
 from bench_server import gunicorn, worker_stats
 from events import intent_event
 from report import BEYOND_FLOOR, Row, Side, compare
+from verification_apps import MODES, server_env
 
-MODES = {"on": "verify on", "floor": "RSA check only", "off": "verify off"}
-_VERIFY_ENV = {"on": "1", "floor": "floor", "off": "0"}
 WARMUP = 30
 START_TIMEOUT_S = 600.0  # every import runs under valgrind
 
@@ -40,14 +39,7 @@ def _post(conn: http.client.HTTPConnection, body: bytes, headers: dict[str, str]
 
 def _worker_total(mode: str, count: int, pki: bench_pki.BenchPki, pems: tuple[Path, Path], out: Path) -> int:
     """Instructions the worker ran from its start to its exit, having served warm-up + `count` requests."""
-    root_pem, chain_pem = pems
-    env = {
-        "BENCH_ROOT_PEM": str(root_pem),
-        "BENCH_CHAIN_PEM": str(chain_pem),
-        "BENCH_VERIFY": _VERIFY_ENV[mode],
-        "WEB_CONCURRENCY": "1",
-        "PYTHONHASHSEED": "0",
-    }
+    env = {**server_env(mode, pems), "PYTHONHASHSEED": "0"}
     name = f"{mode}-{count}"
     valgrind = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}/{name}.%p"]
     with gunicorn(env, under=valgrind, start_timeout=START_TIMEOUT_S) as (port, master):
@@ -66,7 +58,7 @@ def _worker_total(mode: str, count: int, pki: bench_pki.BenchPki, pems: tuple[Pa
 
 
 def bench_worker_instructions(count: int) -> tuple[list[Row], str]:
-    if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
+    if shutil.which("valgrind") is None:
         return [], "Instructions inside a gunicorn worker: skipped, valgrind is not installed."
     pki = bench_pki.mint()
     with tempfile.TemporaryDirectory(prefix="tpi-worker-") as tmp:

@@ -1,13 +1,15 @@
 """The three web apps the verification benchmarks compare: verification on, only the RSA floor, off.
 
 Shared by benchmarks/run.py (wall time), benchmarks/instructions_child.py (callgrind) and
-benchmarks/bench_wsgi.py (gunicorn) so all three measure the very same apps.
+benchmarks/bench_wsgi.py (gunicorn, set up by server_env for bench_http.py and bench_worker.py) so all
+of them measure the very same apps.
 """
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
+from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
@@ -22,6 +24,20 @@ from skill.web.verification.envelope import EnvelopeFacts
 
 MODES = {"on": "verify on", "floor": "RSA check only", "off": "verify off"}
 """Mode -> the label its side carries in the table."""
+VERIFY_ENV = {"on": "1", "floor": "floor", "off": "0"}
+"""Mode -> BENCH_VERIFY, which picks the same app in a gunicorn server (benchmarks/bench_wsgi.py)."""
+
+
+def server_env(mode: str, pems: tuple[Path, Path]) -> dict[str, str]:
+    """The environment for bench_server.gunicorn to serve ``mode``'s app with one worker, trusting the
+    root and serving the chain that ``pems`` (from ``BenchPki.write``) name."""
+    root_pem, chain_pem = pems
+    return {
+        "BENCH_ROOT_PEM": str(root_pem),
+        "BENCH_CHAIN_PEM": str(chain_pem),
+        "BENCH_VERIFY": VERIFY_ENV[mode],
+        "WEB_CONCURRENCY": "1",
+    }
 
 
 class SignatureOnly(AlexaRequestVerifier):
