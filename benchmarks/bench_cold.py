@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from events import launch_event
-from report import Row, Side, at_most, compare
+from report import Row, Side, at_most, compare, round_spread
 
 from skill.tools.envelopes import LOCAL_SKILL_ID
 from skill.tools.lambda_package import PROJECT_ROOT, build_lambda_zip
@@ -109,17 +109,13 @@ def bench_cold(folders: Folders, reps: int, rounds: int) -> list[Row]:
     def pooled(key: str) -> Side:
         return Side(labels[key], [s for side in wall[key] for s in side.samples])
 
-    def spread(key: str) -> str:
-        ratios = [o.median / b.median for o, b in zip(wall[key], wall["hello"], strict=True)]
-        return f"{rounds} rounds ranged {min(ratios):.2f}x-{max(ratios):.2f}x"
-
     return [
         compare(
             "Cold start: new interpreter, import, first response (wall)",
             pooled("ours"),
             pooled("hello"),
             goal=COLD_GOAL,
-            note=spread("ours"),
+            note=round_spread(wall["ours"], wall["hello"]),
         ),
         compare(
             "Cold start: import + first response only (inside the child)",
@@ -131,7 +127,7 @@ def bench_cold(folders: Folders, reps: int, rounds: int) -> list[Row]:
             "Cold start without bytecode: our zip minus its .pyc files (wall)",
             pooled("source"),
             pooled("hello"),
-            note=f"what the bytecode saves; {spread('source')}",
+            note=f"what the bytecode saves; {round_spread(wall['source'], wall['hello'])}",
         ),
     ]
 

@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
-import subprocess
-import sys
 import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -19,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from events import intent_event, launch_event
-from report import Row, Side, at_most, compare, interleave
+from report import Row, Side, at_most, callgrind_total, compare, interleave, round_spread
 
 from skill.tools.envelopes import LOCAL_SKILL_ID
 
@@ -38,11 +35,6 @@ def handlers() -> tuple[Callable[..., Any], Callable[..., Any]]:
     from skill.tools.lambda_package import load_handler_module
 
     return load_handler_module("lambda_function_bench").lambda_handler, hello_skill.lambda_handler
-
-
-def round_spread(ours: list[Side], base: list[Side]) -> str:
-    ratios = [o.median / b.median for o, b in zip(ours, base, strict=True)]
-    return f"{len(ratios)} rounds ranged {min(ratios):.2f}x-{max(ratios):.2f}x"
 
 
 def bench_warm(n: int, rounds: int) -> list[Row]:
@@ -82,19 +74,8 @@ def bench_warm(n: int, rounds: int) -> list[Row]:
 
 
 def _callgrind_total(side: str, kind: str, count: int, fixture: Path) -> int:
-    command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"]
-    command += [
-        sys.executable,
-        str(HERE / "dispatch_child.py"),
-        side,
-        str(fixture / f"{kind}.json"),
-        str(count),
-    ]
-    env = {**os.environ, "PYTHONHASHSEED": "0", "ALEXA_SKILL_ID": LOCAL_SKILL_ID}
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
-    found = re.search(r"Collected : (\d+)", done.stderr)
-    assert found, done.stderr[-2000:]
-    return int(found.group(1))
+    argv = [str(HERE / "dispatch_child.py"), side, str(fixture / f"{kind}.json"), str(count)]
+    return callgrind_total(argv, {"ALEXA_SKILL_ID": LOCAL_SKILL_ID})
 
 
 def bench_dispatch_instructions(count: int) -> tuple[list[Row], str]:

@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
-import subprocess
-import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -21,7 +18,7 @@ import certifi
 import verification_apps
 from cryptography.x509.verification import Store
 from events import intent_event
-from report import BEYOND_FLOOR, Row, Side, at_least, compare, interleave
+from report import BEYOND_FLOOR, Row, Side, at_least, callgrind_total, compare, interleave
 
 from skill.web.verification import AlexaRequestVerifier, store_from_pem
 
@@ -112,17 +109,6 @@ def bench_verify(n: int, n_fresh: int) -> list[Row]:
     ]
 
 
-def _callgrind_total(mode: str, count: int, fixture: Path) -> int:
-    """Instructions callgrind counts for a whole child run (start-up, warm-up and ``count`` requests)."""
-    command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"]
-    command += [sys.executable, str(HERE / "instructions_child.py"), mode, str(count), str(fixture)]
-    env = {**os.environ, "PYTHONHASHSEED": "0"}  # same dict layouts, so the same instructions, every run
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
-    found = re.search(r"Collected : (\d+)", done.stderr)
-    assert found, done.stderr[-2000:]
-    return int(found.group(1))
-
-
 def bench_instructions(count: int) -> tuple[list[Row], str]:
     """Instructions per request, from the difference of two runs (0 and ``count`` requests) per side.
 
@@ -140,7 +126,9 @@ def bench_instructions(count: int) -> tuple[list[Row], str]:
         (fixture / "headers.json").write_text(json.dumps(pki.headers(body)), encoding="utf-8")
         runs = [(mode, n) for mode in verification_apps.MODES for n in (0, count)]
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-            counted = pool.map(lambda run: _callgrind_total(run[0], run[1], fixture), runs)
+            # Each count is a whole child run: start-up, warm-up and ``count`` requests.
+            child = str(HERE / "instructions_child.py")
+            counted = pool.map(lambda run: callgrind_total([child, run[0], str(run[1]), str(fixture)]), runs)
             totals = dict(zip(runs, counted, strict=True))
     per_request = {
         mode: Side(label, [(totals[mode, count] - totals[mode, 0]) / count])

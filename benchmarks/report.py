@@ -6,9 +6,13 @@ shared machine hit both alike.
 
 from __future__ import annotations
 
+import os
+import re
 import statistics
+import subprocess
+import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 
@@ -78,6 +82,24 @@ def compare(
     ratio_p99 = ours.p99 / base.p99
     met = goal.met(ratio) if goal else None
     return Row(figure, ours, base, unit, goal.text if goal else "", met, ratio, ratio_p99, note)
+
+
+def round_spread(ours: Sequence[Side], base: Sequence[Side]) -> str:
+    """How far single rounds strayed: the range of the per-round ratios of medians."""
+    ratios = [o.median / b.median for o, b in zip(ours, base, strict=True)]
+    return f"{len(ratios)} rounds ranged {min(ratios):.2f}x-{max(ratios):.2f}x"
+
+
+def callgrind_total(argv: Sequence[str], env: Mapping[str, str] | None = None) -> int:
+    """Instructions callgrind counts for a whole run of ``python argv...`` (this interpreter), with
+    ``env`` added to this environment. PYTHONHASHSEED=0: the same dict layouts, so the same
+    instructions, every run."""
+    command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, *argv]
+    full_env = {**os.environ, "PYTHONHASHSEED": "0", **(env or {})}
+    done = subprocess.run(command, env=full_env, capture_output=True, text=True, check=True)
+    found = re.search(r"Collected : (\d+)", done.stderr)
+    assert found, done.stderr[-2000:]
+    return int(found.group(1))
 
 
 def timed(call: Callable[[], object]) -> float:
