@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from skill.runtime import usage
+from skill.runtime.content import load_content
 from skill.runtime.usage import TurnKey
 from skill.tools import envelopes, insights
 from skill.tools.envelopes import Session, SlotFill
@@ -146,7 +147,7 @@ def test_no_personal_marker_reaches_any_figure_log_report_or_picture(
         assert not leaks(page_html)
         data = insights.read_sources([str(source)])
         numbers = insights.figures(data)
-        figure = insights.build_figure(data, numbers, insights.load_content())
+        figure = insights.build_figure(data, numbers, load_content())
         drawn = [text.get_text() for text in figure.findobj(Text)]
         assert any("What patients asked most" in text for text in drawn)
         assert not [text for text in drawn if leaks(text)]

@@ -34,7 +34,6 @@ __all__ = [
     "build_figure",
     "figures",
     "from_snapshots",
-    "load_content",
     "read_sources",
     "run",
     "write_report",
